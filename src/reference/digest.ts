@@ -22,7 +22,9 @@ export function validateDigest(digest: string): ReferenceError | null {
   const encoded = digest.slice(colon + 1);
   const expectedLength = hexLengthByAlgorithm.get(algorithm);
   if (expectedLength === undefined) {
-    return referenceError(wellFormedUnknownDigest.test(digest) ? 'DIGEST_UNSUPPORTED' : 'DIGEST_INVALID_FORMAT');
+    return referenceError(
+      wellFormedUnknownDigest.test(digest) ? 'DIGEST_UNSUPPORTED' : 'DIGEST_INVALID_FORMAT',
+    );
   }
   if (encoded.length !== expectedLength) return referenceError('DIGEST_INVALID_LENGTH');
   if (!lowerHex.test(encoded)) return referenceError('DIGEST_INVALID_FORMAT');

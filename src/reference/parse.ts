@@ -52,7 +52,8 @@ export function parseReference(s: string): ParseResult {
   const split = splitReference(s);
   if (split === null) {
     if (s === '') return { ok: false, error: referenceError('NAME_EMPTY') };
-    if (splitReference(goToLower(s)) !== null) return { ok: false, error: referenceError('NAME_CONTAINS_UPPERCASE') };
+    if (splitReference(goToLower(s)) !== null)
+      return { ok: false, error: referenceError('NAME_CONTAINS_UPPERCASE') };
     return { ok: false, error: referenceError('INVALID_FORMAT') };
   }
   if (split.path.length > MAX_PATH_LENGTH) return { ok: false, error: referenceError('NAME_TOO_LONG') };

@@ -14,7 +14,24 @@ describe('reference grammar properties', () => {
   });
 
   it('never throws on reference-shaped strings', () => {
-    const piece = fc.constantFrom('a', 'B', '0', '.', '-', '_', '__', ':', '/', '@', '[', ']', 'sha256', 'localhost', 'docker.io', 'f'.repeat(64));
+    const piece = fc.constantFrom(
+      'a',
+      'B',
+      '0',
+      '.',
+      '-',
+      '_',
+      '__',
+      ':',
+      '/',
+      '@',
+      '[',
+      ']',
+      'sha256',
+      'localhost',
+      'docker.io',
+      'f'.repeat(64),
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
         parseNormalizedReference(pieces.join(''));
@@ -25,7 +42,15 @@ describe('reference grammar properties', () => {
 
   it('normalization is idempotent: a normalized reference parses to itself', () => {
     const component = fc.stringMatching(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, { maxLength: 20 });
-    const host = fc.constantFrom('', 'localhost/', 'quay.io/', 'registry.mycorp.com:5000/', '[::1]:5000/', 'index.docker.io/', 'docker.io/');
+    const host = fc.constantFrom(
+      '',
+      'localhost/',
+      'quay.io/',
+      'registry.mycorp.com:5000/',
+      '[::1]:5000/',
+      'index.docker.io/',
+      'docker.io/',
+    );
     const tag = fc.option(fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}$/), { nil: undefined });
     const digest = fc.option(fc.stringMatching(/^[a-f0-9]{64}$/), { nil: undefined });
     fc.assert(

@@ -45,7 +45,8 @@ function expected(v: Vector): VectorOutcome {
   return v.ifSha512Registered ? { ...v, errorKind: null, errorMessage: null, ...v.ifSha512Registered } : v;
 }
 
-const label = (v: Vector): string => JSON.stringify(v.input.length > 80 ? `${v.input.slice(0, 77)}...` : v.input);
+const label = (v: Vector): string =>
+  JSON.stringify(v.input.length > 80 ? `${v.input.slice(0, 77)}...` : v.input);
 
 describe('ParseNormalizedNamed vectors', () => {
   const vectors = loadVectors('reference-normalize.json');
@@ -90,7 +91,11 @@ describe('Parse vectors (no normalization)', () => {
       expect(got.ok ? 'accepted' : got.error.code).toBe(codeByKind[want.errorKind ?? '']);
       return;
     }
-    expect(got.ok ? { domain: got.ref.domain, path: got.ref.path, tag: got.ref.tag, digest: got.ref.digest } : got.error).toEqual({
+    expect(
+      got.ok
+        ? { domain: got.ref.domain, path: got.ref.path, tag: got.ref.tag, digest: got.ref.digest }
+        : got.error,
+    ).toEqual({
       domain: want.domain,
       path: want.path,
       tag: want.tag,

@@ -1,0 +1,111 @@
+/**
+ * A tiny reader for untrusted documents that records every problem with its field path
+ * (`spec.mirrors[2].source: …`) instead of stopping at the first, as cert-manager's config validation does.
+ */
+export class FieldErrors {
+  readonly messages: string[] = [];
+  add(path: string, message: string): void {
+    this.messages.push(`${path}: ${message}`);
+  }
+}
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a map' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Reads one map, reporting unknown keys (a typo such as `allowedRegistry` must not silently allow everything). */
+export class MapReader {
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly value: Record<string, unknown>,
+    readonly path: string,
+    private readonly errors: FieldErrors,
+  ) {}
+
+  static of(value: unknown, path: string, errors: FieldErrors): MapReader | null {
+    if (value === undefined || value === null) return new MapReader({}, path, errors);
+    if (!isObject(value)) {
+      errors.add(path, `must be a map, not ${describe(value)}`);
+      return null;
+    }
+    return new MapReader(value, path, errors);
+  }
+
+  keys(): string[] {
+    return Object.keys(this.value);
+  }
+
+  raw(key: string): unknown {
+    this.seen.add(key);
+    return this.value[key];
+  }
+
+  has(key: string): boolean {
+    return this.value[key] !== undefined && this.value[key] !== null;
+  }
+
+  at(key: string): string {
+    return `${this.path}.${key}`;
+  }
+
+  string(key: string, fallback: string): string {
+    const v = this.raw(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'string') {
+      this.errors.add(this.at(key), `must be a string, not ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const v = this.raw(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== 'boolean') {
+      this.errors.add(this.at(key), `must be true or false, not ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  /** A list of strings; null when absent. */
+  stringList(key: string): string[] | null {
+    const v = this.raw(key);
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v)) {
+      this.errors.add(this.at(key), `must be a list of strings, not ${describe(v)}`);
+      return [];
+    }
+    const out: string[] = [];
+    v.forEach((item: unknown, i) => {
+      if (typeof item === 'string') out.push(item);
+      else this.errors.add(`${this.at(key)}[${i}]`, `must be a string, not ${describe(item)}`);
+    });
+    return out;
+  }
+
+  list(key: string): unknown[] {
+    const v = this.raw(key);
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.errors.add(this.at(key), `must be a list, not ${describe(v)}`);
+      return [];
+    }
+    return v;
+  }
+
+  /** Call last: reports every key that no reader asked for. */
+  rejectUnknown(): void {
+    for (const key of Object.keys(this.value)) {
+      if (!this.seen.has(key)) this.errors.add(this.at(key), 'unknown field');
+    }
+  }
+}

@@ -1,0 +1,24 @@
+import type { ImageReference } from '../reference/index.js';
+import { canonicalHost, splitHostPort } from './host.js';
+import type { RegistryEntry } from './entry.js';
+import type { ImageKey } from './rule-index.js';
+
+/**
+ * The key a reference is matched with. An image with neither tag nor digest is what the kubelet pulls as
+ * `:latest`, so it is judged as `:latest` against entries that name a tag.
+ */
+export function imageKey(ref: ImageReference): ImageKey {
+  const { host, port } = splitHostPort(ref.domain);
+  return {
+    host: canonicalHost(host),
+    port,
+    path: ref.path.split('/'),
+    tag: ref.tag ?? (ref.digest === null ? 'latest' : null),
+    digest: ref.digest,
+  };
+}
+
+/** A registry or repository prefix (a mirror target) as a key: no tag or digest, so only prefix entries cover it. */
+export function entryKey(entry: RegistryEntry): ImageKey {
+  return { host: entry.host, port: entry.port, path: entry.path, tag: null, digest: null };
+}

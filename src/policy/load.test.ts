@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY_YAML, loadPolicyText } from './index.js';
+
+const header = 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec:\n';
+
+function errorsOf(spec: string): string[] {
+  const result = loadPolicyText(header + spec);
+  return result.ok ? [] : result.errors;
+}
+
+describe('policy validation reports every error with its field path', () => {
+  it.each([
+    [
+      'both lists',
+      '  registrySources: {allowedRegistries: [a.io], blockedRegistries: [b.io]}',
+      'spec.registrySources: set allowedRegistries or blockedRegistries, not both',
+    ],
+    [
+      'unknown field (typo)',
+      '  registrySources: {allowedRegistry: [a.io]}',
+      'spec.registrySources.allowedRegistry: unknown field',
+    ],
+    ['bad mode', '  mode: strict', 'spec.mode: must be one of enforce, warn, audit'],
+    [
+      'bad entry',
+      '  registrySources: {blockedRegistries: ["quay.io/Org"]}',
+      'spec.registrySources.blockedRegistries[0]:',
+    ],
+    ['URL entry', '  registrySources: {blockedRegistries: ["https://quay.io"]}', 'no scheme'],
+    [
+      'wildcard with a path',
+      '  registrySources: {blockedRegistries: ["*.quay.io/org"]}',
+      'spec.registrySources.blockedRegistries[0]: "*.quay.io/org": a wildcard entry',
+    ],
+    ['mid wildcard', '  registrySources: {blockedRegistries: ["a.*.io"]}', 'leading "*."'],
+    [
+      'mirror target not allowed',
+      '  mirrors: [{source: docker.io, mirror: other.io/hub}]\n  registrySources: {allowedRegistries: [mine.io]}',
+      'spec.mirrors[0].mirror: "other.io/hub" is not covered by allowedRegistries',
+    ],
+    [
+      'mirror target blocked',
+      '  mirrors: [{source: docker.io, mirror: other.io/hub}]\n  registrySources: {blockedRegistries: [other.io]}',
+      'spec.mirrors[0].mirror: "other.io/hub" is blocked',
+    ],
+    [
+      'mirror under its own source',
+      '  mirrors: [{source: quay.io, mirror: quay.io/mirror}]',
+      'spec.mirrors[0].mirror: "quay.io/mirror" is under its own source',
+    ],
+    [
+      'rewrite cycle',
+      '  mirrors: [{source: a.io/x, mirror: b.io/y}, {source: b.io, mirror: a.io/x}]',
+      'rewrite cycle',
+    ],
+    [
+      'duplicate source',
+      '  mirrors: [{source: docker.io, mirror: a.io/x}, {source: docker.io, mirror: b.io/y}]',
+      'spec.mirrors[1].source: "docker.io" is already the source of spec.mirrors[0]',
+    ],
+    [
+      'duplicate digestOnly',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, digestOnly: true}, {source: docker.io, mirror: b.io/y, digestOnly: true}]',
+      'spec.mirrors[1].source',
+    ],
+    [
+      'digestOnly and tagOnly',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, digestOnly: true, tagOnly: true}]',
+      'spec.mirrors[0]: digestOnly and tagOnly exclude each other',
+    ],
+    [
+      'wildcard source',
+      '  mirrors: [{source: "*.docker.io", mirror: a.io/x}]',
+      'spec.mirrors[0].source: a mirror source cannot be a wildcard',
+    ],
+    [
+      'tag in a source',
+      '  mirrors: [{source: "docker.io/library/nginx:1", mirror: a.io/x}]',
+      'spec.mirrors[0].source: "docker.io/library/nginx:1": a tag or digest is not allowed here',
+    ],
+    [
+      'repository source, host mirror',
+      '  mirrors: [{source: docker.io/library/nginx, mirror: a.io}]',
+      'spec.mirrors[0].mirror: a source that names a repository',
+    ],
+    ['missing mirror', '  mirrors: [{source: docker.io}]', 'spec.mirrors[0].mirror: is required'],
+    [
+      'bad secret name',
+      '  pullSecrets: [{registry: a.io, secretName: My_Secret}]',
+      'spec.pullSecrets[0].secretName: "My_Secret" is not a valid Secret name',
+    ],
+    [
+      'bad secret source',
+      '  pullSecrets: [{registry: a.io, secretName: s, from: {namespace: "", name: s}}]',
+      'spec.pullSecrets[0].from.namespace',
+    ],
+    [
+      'alias to a short name',
+      '  shortNames: {aliases: {nginx: library/nginx}}',
+      'spec.shortNames.aliases["nginx"]: "library/nginx" must be a fully-qualified repository',
+    ],
+    ['alias key with a registry', '  shortNames: {aliases: {"quay.io/x": quay.io/y}}', 'is not a short name'],
+    [
+      'short-name registry with a path',
+      '  shortNames: {registry: docker.io/library}',
+      'spec.shortNames.registry',
+    ],
+    ['bad exempt namespace', '  exemptions: {namespaces: [Kube_System]}', 'spec.exemptions.namespaces[0]'],
+    ['not a list', '  mirrors: {source: a}', 'spec.mirrors: must be a list'],
+    ['not a boolean', '  rewriteTemplates: "yes"', 'spec.rewriteTemplates: must be true or false'],
+  ])('%s', (_name, spec, expected) => {
+    const errors = errorsOf(spec);
+    expect(
+      errors.some((e) => e.includes(expected)),
+      `got: ${errors.join(' | ')}`,
+    ).toBe(true);
+  });
+
+  it('collects all errors at once', () => {
+    const errors = errorsOf(
+      '  mode: strict\n  rewriteTemplates: 1\n  registrySources: {allowedRegistries: [a.io], blockedRegistries: [b.io]}',
+    );
+    expect(errors).toHaveLength(3);
+  });
+
+  it('refuses a document that is not a RegistryPolicy', () => {
+    const result = loadPolicyText('apiVersion: v1\nkind: ConfigMap\n');
+    expect(result.ok ? [] : result.errors).toEqual([
+      'apiVersion: must be registry-gate.io/v1alpha1, not "v1"',
+      'kind: must be RegistryPolicy, not "ConfigMap"',
+    ]);
+  });
+
+  it('names the line of a YAML syntax error', () => {
+    const result = loadPolicyText(`${header}  mode: [enforce\n`);
+    expect(result.ok ? [] : result.errors[0]).toMatch(/line \d+/);
+  });
+});
+
+describe('defaults (golden)', () => {
+  const golden = JSON.parse(
+    readFileSync(new URL('../../test/fixtures/golden/policy-defaults.json', import.meta.url), 'utf8'),
+  ) as unknown;
+
+  it('a minimal policy gets exactly the documented defaults', () => {
+    const result = loadPolicyText(`${header}  {}\n`);
+    expect(result.ok && result.policy.spec).toEqual((golden as { minimal: unknown }).minimal);
+  });
+
+  it('the built-in default policy is valid and unchanged', () => {
+    const result = loadPolicyText(DEFAULT_POLICY_YAML);
+    expect(result.ok && result.policy.spec).toEqual((golden as { builtIn: unknown }).builtIn);
+  });
+});

@@ -1,0 +1,48 @@
+/** The validated `RegistryPolicy` spec: every field present, defaults applied (see docs/policy.md). */
+export type Mode = 'enforce' | 'warn' | 'audit';
+export const MODES: readonly Mode[] = ['enforce', 'warn', 'audit'];
+
+export interface MirrorRule {
+  readonly source: string;
+  readonly mirror: string;
+  /** Rewrite only references pinned by digest (ImageDigestMirrorSet / ICSP mirror-by-digest-only). */
+  readonly digestOnly: boolean;
+  /** Rewrite only references pulled by tag (ImageTagMirrorSet). */
+  readonly tagOnly: boolean;
+}
+
+export interface SecretSource {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface PullSecretRule {
+  readonly registry: string;
+  readonly secretName: string;
+  readonly from: SecretSource | null;
+}
+
+export interface RegistrySources {
+  /** Null when not set; setting both this and `blockedRegistries` is a policy error. */
+  readonly allowedRegistries: readonly string[] | null;
+  readonly blockedRegistries: readonly string[] | null;
+  readonly insecureRegistries: readonly string[];
+}
+
+export interface RegistryPolicy {
+  readonly name: string;
+  readonly mode: Mode;
+  readonly shortNames: {
+    readonly registry: string;
+    readonly aliases: Readonly<Record<string, string>>;
+  };
+  readonly mirrors: readonly MirrorRule[];
+  readonly registrySources: RegistrySources;
+  readonly pullSecrets: readonly PullSecretRule[];
+  readonly sources: { readonly openshift: boolean };
+  readonly exemptions: { readonly namespaces: readonly string[]; readonly images: readonly string[] };
+  readonly rewriteTemplates: boolean;
+}
+
+export const POLICY_API_VERSION = 'registry-gate.io/v1alpha1';
+export const POLICY_KIND = 'RegistryPolicy';
