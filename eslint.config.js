@@ -3,9 +3,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ioModules = ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'http', 'node:http', 'https', 'node:https',
-  'net', 'node:net', 'child_process', 'node:child_process', 'pino', 'express', '@kubernetes/client-node',
-  'prom-client', 'selfsigned'];
+const ioModules = [
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'net',
+  'node:net',
+  'child_process',
+  'node:child_process',
+  'pino',
+  'express',
+  '@kubernetes/client-node',
+  'prom-client',
+  'selfsigned',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/e2e/controlplane/**'] },
@@ -14,14 +30,29 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-syntax': ['error', { selector: 'CallExpression[callee.object.name="JSON"][callee.property.name="stringify"] > Identifier[name=/^err/]', message: 'JSON.stringify(err) prints {}: log the error object itself.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.object.name="JSON"][callee.property.name="stringify"] > Identifier[name=/^err/]',
+          message: 'JSON.stringify(err) prints {}: log the error object itself.',
+        },
+      ],
     },
   },
   {
     files: ['src/reference/**', 'src/policy/**', 'src/admission/**'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'The core is pure: I/O belongs in http/, kube/ or cli/.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({
+            name,
+            message: 'The core is pure: I/O belongs in http/, kube/ or cli/.',
+          })),
+        },
+      ],
       'no-restricted-globals': ['error', { name: 'process', message: 'The core reads no environment.' }],
     },
   },

@@ -116,7 +116,7 @@ function splitDockerDomain(name: string): { domain: string; remainder: string } 
  */
 function goToLower(s: string): string {
   // Fast path: the overwhelming majority of references are ASCII.
-  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
+  if (/^\p{ASCII}*$/u.test(s)) return s.toLowerCase();
   let out = '';
   for (const ch of s) {
     if (ch === '\u0130') out += 'i';
