@@ -1,0 +1,14 @@
+export { evaluateRequest, type Finding, type RequestEvaluation } from './evaluate-request.js';
+export { findImages, type ImageSite } from './image-walk.js';
+export { mutate } from './mutate.js';
+export type { AdmissionOutcome, Rewrite } from './outcome.js';
+export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';
+export { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';
+export {
+  readAdmissionReview,
+  reviewResponse,
+  type AdmissionRequest,
+  type AdmissionResponse,
+  type AdmissionReviewResponse,
+} from './review.js';
+export { validate } from './validate.js';

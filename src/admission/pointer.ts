@@ -1,0 +1,14 @@
+/** RFC 6901 JSON Pointer from path segments: `~` is written `~0` and `/` is written `~1`, in that order. */
+export function jsonPointer(segments: readonly (string | number)[]): string {
+  return segments.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** Follows a path into a parsed object; undefined when any step is missing. */
+export function getPath(root: unknown, path: readonly string[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}

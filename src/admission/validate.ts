@@ -1,0 +1,40 @@
+import type { CompiledPolicy, Mode } from '../policy/index.js';
+import { evaluateRequest } from './evaluate-request.js';
+import { boundedWarnings, denialMessage, violationText } from './messages.js';
+import { modeEffects } from './mode.js';
+import type { AdmissionOutcome } from './outcome.js';
+import type { AdmissionRequest, AdmissionResponse } from './review.js';
+
+/**
+ * The validating webhook: denies every image that resolves to a blocked or non-allowed registry, all of them in
+ * one message with the fix. Never patches. In warn mode the same findings come back as warnings; in audit mode
+ * the request is allowed without a word and the outcome is only logged and counted.
+ */
+export function validate(policy: CompiledPolicy, request: AdmissionRequest, mode: Mode): AdmissionOutcome {
+  const evaluation = evaluateRequest(policy, request, 'validate');
+  const base = { mode, evaluation, rewrites: [] };
+  if (evaluation.kind !== 'evaluated') {
+    return { ...base, decision: 'skip', violations: [], response: { uid: request.uid, allowed: true } };
+  }
+  const violations = evaluation.findings.filter((f) => f.decision.decision === 'deny');
+  const codes = violations.map((f) => f.decision.code ?? 'UNKNOWN');
+  const effects = modeEffects(mode);
+  const warnings = effects.warns ? evaluation.findings.flatMap((f) => f.decision.warnings) : [];
+  const response: AdmissionResponse = { uid: request.uid, allowed: true };
+  let decision: AdmissionOutcome['decision'] = 'allow';
+  if (violations.length > 0) {
+    if (effects.denies) {
+      response.allowed = false;
+      response.status = { code: 403, reason: 'Forbidden', message: denialMessage(violations) };
+      decision = 'deny';
+    } else if (effects.warns) {
+      warnings.unshift(...violations.map((f) => `registry-gate (warn mode) would deny: ${violationText(f)}`));
+      decision = 'warn';
+    } else {
+      decision = 'audit';
+    }
+    response.auditAnnotations = { violations: codes.join(',') };
+  }
+  if (warnings.length > 0) response.warnings = boundedWarnings(warnings);
+  return { ...base, decision, violations: codes, response };
+}
