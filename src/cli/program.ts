@@ -1,0 +1,187 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import { readFile } from 'node:fs/promises';
+import { loadPolicyText } from '../policy/index.js';
+import { explainImage, explainText } from './explain.js';
+import { UsageError, policyFromFile } from './policy-file.js';
+import { StartupError, startWebhook } from './serve.js';
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdin: () => Promise<string>;
+}
+
+/** Exit codes: 0 all allowed, 1 something denied or invalid, 2 usage or input error. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('registry-gate')
+    .description(
+      'Keeps every pod on the registries you trust: rewrites to your mirror, injects pull secrets, denies the rest.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the admission webhook (HTTPS: /mutate, /validate, /healthz, /readyz, /metrics)')
+    .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
+    .option('--port <port>', 'HTTPS port', parsePort, 8443)
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--cert-dir <dir>', 'tls.crt and tls.key; generated there when missing', 'certs')
+    .option(
+      '--reload-interval <ms>',
+      'how often the policy and certificate files are checked',
+      parsePositive,
+      2000,
+    )
+    .option(
+      '--shutdown-delay <ms>',
+      'keep serving this long after SIGTERM before draining',
+      parseNonNegative,
+      0,
+    )
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(
+      async (opts: {
+        policy?: string;
+        port: number;
+        host: string;
+        certDir: string;
+        reloadInterval: number;
+        shutdownDelay: number;
+        logLevel: string;
+      }) => {
+        const logger = pino(
+          {
+            level: opts.logLevel,
+            base: { service: 'registry-gate' },
+            redact: {
+              paths: ['*.data', '*.stringData', '*.dockerconfigjson', '*.authorization'],
+              censor: '[redacted]',
+            },
+          },
+          pino.destination({ dest: 1, sync: false }),
+        );
+        try {
+          const webhook = await startWebhook({
+            policyFile: opts.policy ?? null,
+            host: opts.host,
+            port: opts.port,
+            certDir: opts.certDir,
+            reloadIntervalMs: opts.reloadInterval,
+            shutdownDelayMs: opts.shutdownDelay,
+            logger,
+          });
+          await new Promise<void>((resolve) => {
+            const stop = (signal: string): void => {
+              logger.info({ signal }, 'stopping: draining in-flight requests');
+              void webhook.stop().then(resolve);
+            };
+            process.once('SIGTERM', () => stop('SIGTERM'));
+            process.once('SIGINT', () => stop('SIGINT'));
+          });
+        } catch (err) {
+          if (!(err instanceof StartupError)) throw err;
+          io.stderr(`registry-gate: ${err.message}\n${err.details.map((d) => `  ${d}\n`).join('')}`);
+          exitCode = 2;
+        } finally {
+          logger.flush();
+        }
+      },
+    );
+
+  program
+    .command('explain')
+    .description(
+      'show how each image resolves, which rule decides, what it becomes and which pull secrets apply',
+    )
+    .argument('<images...>', 'image references, or - to read one per line from stdin')
+    .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
+    .option('--namespace <ns>', 'judge as in this namespace (namespace exemptions)')
+    .option('-o, --output <format>', 'text or json (one JSON object per line)', parseOutput, 'text')
+    .action(
+      async (images: string[], opts: { policy?: string; namespace?: string; output: 'text' | 'json' }) => {
+        const policy = await policyFromFile(opts.policy);
+        const inputs =
+          images.length === 1 && images[0] === '-'
+            ? (await io.stdin())
+                .split(/\r?\n/)
+                .filter((l) => l.trim() !== '')
+                .map((l) => l.trim())
+            : images;
+        if (inputs.length === 0) throw new UsageError('no images given');
+        const records = inputs.map((image) => explainImage(policy, image, opts.namespace));
+        if (opts.output === 'json') io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        else io.stdout(`${records.map((r) => explainText(r)).join('\n\n')}\n`);
+        if (records.some((r) => r.decision === 'deny')) exitCode = 1;
+      },
+    );
+
+  const policy = program.command('policy').description('work with RegistryPolicy files');
+  policy
+    .command('check')
+    .description('validate a policy, printing every error with its field path')
+    .argument('<file>')
+    .action(async (file: string) => {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const loaded = loadPolicyText(text);
+      if (loaded.ok) {
+        const s = loaded.policy.spec;
+        const list = s.registrySources.allowedRegistries
+          ? `${s.registrySources.allowedRegistries.length} allowed`
+          : `${s.registrySources.blockedRegistries?.length ?? 0} blocked`;
+        io.stdout(
+          `${file}: valid (mode ${s.mode}, ${s.mirrors.length} mirrors, ${list} registries, ${s.pullSecrets.length} pull secrets)\n`,
+        );
+      } else {
+        io.stdout(loaded.errors.map((e) => `${file}: ${e}\n`).join(''));
+        exitCode = 1;
+      }
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`registry-gate: ${err.message}\n`);
+      return 2;
+    }
+    if (isCommanderExit(err)) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  return exitCode;
+}
+
+/** commander's exitOverride throws for --help, --version and its own usage errors. */
+function isCommanderExit(err: unknown): err is { exitCode: number } {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, exitCode } = err as { code?: unknown; exitCode?: unknown };
+  return typeof code === 'string' && code.startsWith('commander.') && typeof exitCode === 'number';
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port from 0 to 65535');
+  return n;
+}
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a whole number above 0');
+  return n;
+}
+function parseNonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number, 0 or more');
+  return n;
+}
+function parseOutput(value: string): 'text' | 'json' {
+  if (value !== 'text' && value !== 'json') throw new InvalidArgumentError('text or json');
+  return value;
+}

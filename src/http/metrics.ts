@@ -1,0 +1,56 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The server's Prometheus metrics, in a registry of its own (no global state: tests build as many as they like). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'registry_gate_admission_requests_total',
+    help: 'Admission requests answered, by webhook, kind, operation, decision and mode.',
+    labelNames: ['webhook', 'kind', 'operation', 'decision', 'mode'] as const,
+    registers: [this.registry],
+  });
+  readonly rewrites = new Counter({
+    name: 'registry_gate_image_rewrites_total',
+    help: 'Images rewritten to a mirror (or to their resolved short name), by mirror source and target.',
+    labelNames: ['source', 'mirror'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'registry_gate_admission_duration_seconds',
+    help: 'Time from request body received to response written, by webhook.',
+    labelNames: ['webhook'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly badRequests = new Counter({
+    name: 'registry_gate_bad_requests_total',
+    help: 'Requests answered 4xx (malformed AdmissionReview, too large, wrong content type) or 5xx.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly policyReloads = new Counter({
+    name: 'registry_gate_policy_reloads_total',
+    help: 'Policy loads by result: applied, or rejected (the last good policy stays in force).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly policyGeneration = new Gauge({
+    name: 'registry_gate_policy_generation',
+    help: 'Generation of the policy in force (1 = the policy loaded at start).',
+    registers: [this.registry],
+  });
+  readonly policyLastReloadFailed = new Gauge({
+    name: 'registry_gate_policy_last_reload_failed',
+    help: '1 when the newest policy text was rejected and an older one is in force.',
+    registers: [this.registry],
+  });
+  readonly certificateExpiry = new Gauge({
+    name: 'registry_gate_certificate_expiry_timestamp_seconds',
+    help: 'Expiry (Unix time) of the serving certificate in use.',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

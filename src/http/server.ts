@@ -1,0 +1,70 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import type { ServingCertificate } from './certificates.js';
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly certificate: ServingCertificate;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** Swaps the serving certificate for new connections; connections already open finish undisturbed. */
+  useCertificate(certificate: ServingCertificate): void;
+  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections; resolves when all are done. */
+  drain(timeoutMs: number): Promise<void>;
+  readonly draining: boolean;
+}
+
+/**
+ * The HTTPS server: TLS 1.2 or newer only, keep-alive longer than the apiserver's 90 s idle timeout (so the
+ * apiserver, not we, closes idle connections and never races a request into a closing socket).
+ */
+export async function startServer(handler: RequestListener, options: ServerOptions): Promise<RunningServer> {
+  let draining = false;
+  const server = https.createServer(
+    { cert: options.certificate.cert, key: options.certificate.key, minVersion: 'TLSv1.2' },
+    (req, res) => {
+      // While draining, tell keep-alive clients to reconnect (to another replica) after this response.
+      if (draining) res.setHeader('Connection', 'close');
+      handler(req, res);
+    },
+  );
+  server.keepAliveTimeout = 95_000;
+  server.headersTimeout = 100_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    get draining() {
+      return draining;
+    },
+    useCertificate(certificate) {
+      server.setSecureContext({ cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' });
+    },
+    drain(timeoutMs) {
+      draining = true;
+      return new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, timeoutMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
