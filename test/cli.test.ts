@@ -1,0 +1,156 @@
+// The CLI as users run it: the built binary, real processes, stdout/stderr and exit codes.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = join(root, 'dist', 'main.js');
+const policy = join(root, 'examples', 'mycorp-policy.yaml');
+
+beforeAll(() => {
+  // The bin users get is the compiled one: test exactly that.
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  expect(build.status, build.stdout + build.stderr).toBe(0);
+}, 120_000);
+
+function run(args: string[], stdin?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { input: stdin ?? '', encoding: 'utf8', cwd: root });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const CONTRACT_FIELDS = [
+  'input',
+  'valid',
+  'error',
+  'resolved',
+  'domain',
+  'path',
+  'tag',
+  'digest',
+  'final',
+  'mirror',
+  'decision',
+  'code',
+  'rule',
+  'pullSecrets',
+  'warnings',
+];
+
+describe('registry-gate explain', () => {
+  it('prints one JSON object per stdin line, in order, with exactly the contract fields', () => {
+    const r = run(
+      ['explain', '--policy', policy, '-o', 'json', '-'],
+      'nginx\nquay.io/org/app:1\n\nbad image\n',
+    );
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((x) => x['input'])).toEqual(['nginx', 'quay.io/org/app:1', 'bad image']);
+    for (const rec of records) expect(Object.keys(rec)).toEqual(CONTRACT_FIELDS);
+    expect(records[0]).toEqual({
+      input: 'nginx',
+      valid: true,
+      error: null,
+      resolved: 'docker.io/library/nginx',
+      domain: 'docker.io',
+      path: 'library/nginx',
+      tag: null,
+      digest: null,
+      final: 'registry.mycorp.com/dockerhub/library/nginx',
+      mirror: 'docker.io',
+      decision: 'allow',
+      code: null,
+      rule: 'registry.mycorp.com',
+      pullSecrets: ['mycorp-pull'],
+      warnings: [],
+    });
+    expect(records[2]).toMatchObject({
+      valid: false,
+      error: { code: 'INVALID_FORMAT', message: 'invalid reference format' },
+      decision: 'deny',
+      code: 'INVALID_IMAGE_REF',
+    });
+    expect(r.code).toBe(1);
+  });
+
+  it('exits 0 when every image is allowed, and prints blocks for people', () => {
+    const r = run(['explain', '--policy', policy, 'nginx:1.27', 'rhel7/etcd']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'nginx:1.27\n  resolved  docker.io/library/nginx:1.27\n  final     registry.mycorp.com/dockerhub/library/nginx:1.27 (mirror of docker.io)',
+    );
+    expect(r.stdout).toContain('registry.mycorp.com/redhat/rhel7/etcd');
+  });
+
+  it('works with the built-in policy', () => {
+    const r = run(['explain', '-o', 'json', 'quay.io/a/b']);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      final: 'registry.internal/quay.io/a/b',
+      decision: 'allow',
+      pullSecrets: ['registry-internal-pull'],
+    });
+  });
+
+  it('says what is wrong with a bad policy file, without a stack trace, exit 2', () => {
+    const r = run(['explain', '--policy', 'no-such-file.yaml', 'nginx']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^registry-gate: cannot read policy no-such-file.yaml/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects an unknown output format as a usage error', () => {
+    const r = run(['explain', '-o', 'xml', 'nginx']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('text or json');
+  });
+});
+
+describe('registry-gate policy check', () => {
+  it('accepts a valid policy', () => {
+    const r = run(['policy', 'check', policy]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid');
+  });
+
+  it('prints every error with its field path, exit 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
+    const file = join(dir, 'bad.yaml');
+    await writeFile(
+      file,
+      'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec:\n  mode: loud\n  registrySources: {allowedRegistries: [a.io], blockedRegistries: [b.io]}\n',
+    );
+    const r = run(['policy', 'check', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `${file}: spec.mode: must be one of enforce, warn, audit, not "loud"`,
+      `${file}: spec.registrySources: set allowedRegistries or blockedRegistries, not both (as OpenShift: one list decides)`,
+    ]);
+  });
+});
+
+describe('registry-gate serve', () => {
+  it('refuses to start on an invalid policy with every error, exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
+    const file = join(dir, 'bad.yaml');
+    await writeFile(
+      file,
+      'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec:\n  mode: loud\n',
+    );
+    const r = await promisify(execFile)(process.execPath, [
+      bin,
+      'serve',
+      '--policy',
+      file,
+      '--port',
+      '0',
+      '--cert-dir',
+      join(dir, 'certs'),
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in r ? r.code : 0).toBe(2);
+    expect(r.stderr).toContain('spec.mode: must be one of enforce, warn, audit, not "loud"');
+  });
+});
