@@ -79,36 +79,21 @@ export function evaluateImage(policy: CompiledPolicy, input: string, context: Im
     warnings.push(`${formatReference(final)} is pulled from an insecure registry ("${insecure.value}")`);
   const rewrite = formatReference(final) !== formatReference(pulled);
 
-  if (verdict.code !== null) {
-    return {
-      input,
-      error: null,
-      resolved,
-      final,
-      mirror: mirrored?.rule ?? null,
-      rewrite,
-      decision: 'deny',
-      code: verdict.code,
-      rule: verdict.rule,
-      fix: suggestFix(policy, resolved, final),
-      pullSecrets: [],
-      warnings,
-    };
-  }
-  return {
+  const judged = {
     input,
     error: null,
     resolved,
     final,
     mirror: mirrored?.rule ?? null,
     rewrite,
-    decision: 'allow',
-    code: null,
+    code: verdict.code,
     rule: verdict.rule,
-    fix: null,
-    pullSecrets: pullSecretsFor(policy, final),
     warnings,
   };
+  if (verdict.code !== null) {
+    return { ...judged, decision: 'deny', fix: suggestFix(policy, resolved, final), pullSecrets: [] };
+  }
+  return { ...judged, decision: 'allow', fix: null, pullSecrets: pullSecretsFor(policy, final) };
 }
 
 function denial(
