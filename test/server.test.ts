@@ -68,7 +68,14 @@ describe('every fixture answers by the protocol', () => {
       expect(typeof answer.response.allowed).toBe('boolean');
       expect(answer.response.patch === undefined).toBe(answer.response.patchType === undefined);
       if (path === '/validate') expect(answer.response.patch).toBeUndefined();
-      if (answer.response.patch !== undefined) expect(answer.response.patchType).toBe('JSONPatch');
+      if (answer.response.patch !== undefined) {
+        expect(answer.response.patchType).toBe('JSONPatch');
+        // The patched object applies under strict RFC 6902, is then allowed, and mutates to nothing more.
+        const again = structuredClone(body);
+        again.request.object = applyAnswer(body.request.object, answer);
+        expect((await review('/validate', again)).response.allowed).toBe(true);
+        expect((await review('/mutate', again)).response.patch).toBeUndefined();
+      }
     },
   );
 });
