@@ -86,6 +86,18 @@ describe('registry-gate explain', () => {
     expect(r.stdout).toContain('registry.mycorp.com/redhat/rhel7/etcd');
   });
 
+  it('runs as `npx registry-gate` in the built checkout (the interface DESIGN.md promises)', () => {
+    const r = spawnSync('npx', ['--no-install', 'registry-gate', 'explain', '-o', 'json', 'nginx'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      input: 'nginx',
+      final: 'registry.internal/docker.io/library/nginx',
+    });
+  });
+
   it('works with the built-in policy', () => {
     const r = run(['explain', '-o', 'json', 'quay.io/a/b']);
     expect(JSON.parse(r.stdout)).toMatchObject({
