@@ -1,6 +1,6 @@
 import { evaluateImage, type CompiledPolicy, type ImageDecision } from '../policy/index.js';
 import { findImages, siteKey, siteKeys, type ImageSite } from './image-walk.js';
-import { getPath } from './pointer.js';
+import { getPath, isRecord } from './pointer.js';
 import { podSpecLocation, type PodSpecLocation } from './pod-spec-table.js';
 import type { AdmissionRequest } from './review.js';
 
@@ -61,11 +61,7 @@ export function evaluateRequest(
   }));
   const secrets = getPath(spec, ['imagePullSecrets']);
   const existingPullSecrets = Array.isArray(secrets)
-    ? secrets.flatMap((s: unknown) =>
-        typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string'
-          ? [(s as { name: string }).name]
-          : [],
-      )
+    ? secrets.flatMap((s: unknown) => (isRecord(s) && typeof s['name'] === 'string' ? [s['name']] : []))
     : null;
   return { kind: 'evaluated', location, findings, existingPullSecrets };
 }

@@ -1,4 +1,4 @@
-import { jsonPointer } from './pointer.js';
+import { isRecord, jsonPointer } from './pointer.js';
 
 /** The container lists of a pod spec, in the order a person reads them. Sidecars are restartable initContainers. */
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
@@ -19,9 +19,6 @@ export interface ImageSite {
 
 export type WalkResult = { ok: true; sites: ImageSite[] } | { ok: false; reason: string };
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Every image of a pod spec: containers, initContainers, ephemeralContainers and image volumes
  * (`volumes[].image.reference`). A container without an image is skipped (the apiserver's own validation
@@ -39,10 +36,12 @@ export function findImages(spec: unknown, specPath: readonly string[]): WalkResu
     for (const [index, item] of items.entries()) {
       if (!isRecord(item)) return { ok: false, reason: `${here}.${list}[${index}] must be an object` };
       const name = typeof item['name'] === 'string' ? item['name'] : '';
-      const imagePath = list === 'volumes' ? ['image', 'reference'] : ['image'];
-      const holder = list === 'volumes' ? item['image'] : item;
-      if (list === 'volumes' && !isRecord(holder)) continue; // not an image volume
-      const image = isRecord(holder) ? holder[imagePath[imagePath.length - 1] ?? 'image'] : undefined;
+      // A container names its image in `image`; an image volume in `image.reference`.
+      const isVolume = list === 'volumes';
+      const holder = isVolume ? item['image'] : item;
+      if (!isRecord(holder)) continue; // a volume of another type
+      const imagePath = isVolume ? ['image', 'reference'] : ['image'];
+      const image = holder[isVolume ? 'reference' : 'image'];
       if (image === undefined || image === null) continue;
       if (typeof image !== 'string') {
         return { ok: false, reason: `${here}.${list}[${index}].${imagePath.join('.')} must be a string` };
@@ -62,7 +61,7 @@ export function findImages(spec: unknown, specPath: readonly string[]): WalkResu
 
 /** `list/name/image` of every site: what an UPDATE compares against to find new or changed images. */
 export function siteKeys(sites: readonly ImageSite[]): Set<string> {
-  return new Set(sites.map((s) => `${s.list}/${s.name}/${s.image}`));
+  return new Set(sites.map(siteKey));
 }
 
 export function siteKey(site: ImageSite): string {

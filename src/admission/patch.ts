@@ -1,4 +1,4 @@
-import { jsonPointer } from './pointer.js';
+import { isRecord, jsonPointer } from './pointer.js';
 
 /** RFC 6902 operations the mutator emits: `replace` an image, `add` secrets and annotations. */
 export type PatchOperation =
@@ -32,41 +32,27 @@ export function originalImagesOps(
   originals: Readonly<Record<string, string>>,
 ): PatchOperation[] {
   const annotations =
-    typeof metadata === 'object' && metadata !== null
-      ? (metadata as { annotations?: unknown }).annotations
-      : undefined;
-  const hasMap = typeof annotations === 'object' && annotations !== null && !Array.isArray(annotations);
-  const previous = hasMap ? (annotations as Record<string, unknown>)[ORIGINAL_IMAGES_ANNOTATION] : undefined;
-  let merged: Record<string, string> = { ...originals };
+    isRecord(metadata) && isRecord(metadata['annotations']) ? metadata['annotations'] : null;
+  const previous = annotations?.[ORIGINAL_IMAGES_ANNOTATION];
+  let merged: Record<string, unknown> = { ...originals };
   if (typeof previous === 'string') {
     try {
       const parsed: unknown = JSON.parse(previous);
-      if (typeof parsed === 'object' && parsed !== null)
-        merged = { ...(parsed as Record<string, string>), ...originals };
+      if (isRecord(parsed)) merged = { ...parsed, ...originals };
     } catch {
       // Someone else's value: ours replaces it.
     }
   }
   const value = JSON.stringify(merged);
-  const hasMetadata = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata);
-  if (!hasMetadata) {
+  if (!isRecord(metadata)) {
     // A pod template may have no metadata at all (a CronJob's job template, say).
-    return [
-      {
-        op: 'add',
-        path: jsonPointer(metadataPath),
-        value: { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: value } },
-      },
-    ];
+    const metadataValue = { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: value } };
+    return [{ op: 'add', path: jsonPointer(metadataPath), value: metadataValue }];
   }
-  if (!hasMap)
-    return [
-      {
-        op: 'add',
-        path: jsonPointer([...metadataPath, 'annotations']),
-        value: { [ORIGINAL_IMAGES_ANNOTATION]: value },
-      },
-    ];
+  if (annotations === null) {
+    const annotationsValue = { [ORIGINAL_IMAGES_ANNOTATION]: value };
+    return [{ op: 'add', path: jsonPointer([...metadataPath, 'annotations']), value: annotationsValue }];
+  }
   return [
     { op: 'add', path: jsonPointer([...metadataPath, 'annotations', ORIGINAL_IMAGES_ANNOTATION]), value },
   ];

@@ -1,3 +1,5 @@
+import { isRecord } from './pointer.js';
+
 /**
  * The admission.k8s.io/v1 AdmissionReview envelope: checked once here, at the edge, for the fields the gate relies
  * on; the objects inside pass through untouched. https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/
@@ -25,8 +27,6 @@ export interface AdmissionRequest {
 
 export type ReviewResult = { ok: true; request: AdmissionRequest } | { ok: false; reason: string };
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const optionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
 
 /** Validates the envelope of a parsed request body; the reason says exactly what is wrong (HTTP 400). */

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import {
   mutate,
+  validate,
   readAdmissionReview,
   reviewResponse,
   type AdmissionOutcome,
@@ -10,7 +11,6 @@ import {
 import { MODES, type CompiledPolicy, type Mode } from '../policy/index.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyStore } from './policy-store.js';
-import { validate } from '../admission/index.js';
 
 export interface Readiness {
   readonly ready: boolean;

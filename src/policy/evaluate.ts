@@ -32,33 +32,26 @@ export function evaluateImage(policy: CompiledPolicy, input: string, context: Im
   const base = context.judge === 'final' ? resolved : pulled;
   const unchanged = { input, error: null, resolved, final: base, mirror: null, rewrite: false, fix: null };
 
+  const exempt = (rule: string): ImageDecision => ({
+    ...unchanged,
+    decision: 'exempt',
+    code: null,
+    rule,
+    pullSecrets: [],
+    warnings: [],
+  });
   if (context.namespace !== undefined && policy.exemptNamespaces.has(context.namespace)) {
-    return {
-      ...unchanged,
-      decision: 'exempt',
-      code: null,
-      rule: `namespace ${context.namespace}`,
-      pullSecrets: [],
-      warnings: [],
-    };
+    return exempt(`namespace ${context.namespace}`);
   }
   const exemption = policy.exemptImages.matchFirst(imageKey(base));
-  if (exemption !== null) {
-    return {
-      ...unchanged,
-      decision: 'exempt',
-      code: null,
-      rule: exemption.value,
-      pullSecrets: [],
-      warnings: [],
-    };
-  }
+  if (exemption !== null) return exempt(exemption.value);
 
   const mirrored = context.judge === 'final' ? rewriteToMirror(policy, resolved) : null;
   const final = mirrored?.ref ?? base;
+  const finalText = formatReference(final);
   if (mirrored !== null) {
     // A long source path replaced by a longer mirror path can pass the 255-character limit.
-    const check = parseReference(formatReference(final));
+    const check = parseReference(finalText);
     if (!check.ok) {
       return denial(input, {
         code: 'INVALID_IMAGE_REF',
@@ -76,8 +69,8 @@ export function evaluateImage(policy: CompiledPolicy, input: string, context: Im
   const warnings: string[] = [];
   const insecure = policy.insecure.matchFirst(key);
   if (insecure !== null)
-    warnings.push(`${formatReference(final)} is pulled from an insecure registry ("${insecure.value}")`);
-  const rewrite = formatReference(final) !== formatReference(pulled);
+    warnings.push(`${finalText} is pulled from an insecure registry ("${insecure.value}")`);
+  const rewrite = finalText !== formatReference(pulled);
 
   const judged = {
     input,
