@@ -1,10 +1,15 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { ok, type Kubectl } from './kubectl.js';
 import { ManagedProcess, freePort, waitFor } from './process.js';
+
+const WEBHOOK_CONFIGURATIONS = [
+  'mutatingwebhookconfiguration/registry-gate',
+  'validatingwebhookconfiguration/registry-gate',
+];
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -19,6 +24,8 @@ export interface Gate {
   get(path: string): Promise<string>;
   /** Every JSON log line so far. */
   logs(): Promise<Record<string, unknown>[]>;
+  /** Replaces the served certificate files (the server reloads them), as a Secret update does in a cluster. */
+  rotateCertificate(pair: { cert: string; key: string }): Promise<void>;
   /** Stops the server only: the webhook configurations stay, as when the gate is down in a cluster. */
   stopServer(): Promise<void>;
   /** Stops the server and removes the webhook configurations. */
@@ -27,6 +34,8 @@ export interface Gate {
 
 export interface GateOptions {
   readonly policyYaml: string;
+  /** Serve this certificate and register this caBundle, instead of the development pair the gate makes itself. */
+  readonly certificate?: { readonly cert: string; readonly key: string; readonly caBundle: string };
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -42,6 +51,15 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
     req.once('error', reject);
     req.end();
   });
+}
+
+/** Writes tls.key then tls.crt; the server reloads only a pair whose key matches its certificate. */
+async function writeCertificate(certDir: string, pair: { cert: string; key: string }): Promise<void> {
+  await mkdir(certDir, { recursive: true });
+  await writeFile(join(certDir, 'tls.key.new'), pair.key, { mode: 0o600 });
+  await writeFile(join(certDir, 'tls.crt.new'), pair.cert);
+  await rename(join(certDir, 'tls.key.new'), join(certDir, 'tls.key'));
+  await rename(join(certDir, 'tls.crt.new'), join(certDir, 'tls.crt'));
 }
 
 /**
@@ -93,6 +111,7 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
   const policyFile = join(dir, 'policy.yaml');
   await writeFile(policyFile, options.policyYaml);
   const certDir = join(dir, 'certs');
+  if (options.certificate) await writeCertificate(certDir, options.certificate);
   const logFile = join(dir, 'gate.log');
   let server: ManagedProcess | undefined;
   let port = 0;
@@ -118,7 +137,7 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
       'registry-gate /readyz',
       async () => {
         if (!server?.alive) return false;
-        const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+        const ca = options.certificate?.caBundle ?? (await readFile(join(certDir, 'ca.crt'), 'utf8'));
         return (await httpsGet(`https://127.0.0.1:${port}/readyz`, ca)).status === 200 ? true : undefined;
       },
       20_000,
@@ -128,8 +147,11 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
   }
   if (!server) throw new Error(`registry-gate did not start; see ${logFile}`);
   const running = server;
-  const caBundle = await readFile(join(certDir, 'ca.crt'), 'utf8');
+  const caBundle = options.certificate?.caBundle ?? (await readFile(join(certDir, 'ca.crt'), 'utf8'));
   const overlay = await writeE2EOverlay(join(dir, 'overlay'), port, caBundle);
+  // A configuration another test (or a client-side `kubectl apply -k`) left would keep its service field beside
+  // the url under server-side apply: register afresh.
+  await kubectl(['delete', ...WEBHOOK_CONFIGURATIONS, '--ignore-not-found']);
   await ok(kubectl(['apply', '--server-side', '--force-conflicts', '-k', overlay]));
   const logs = async (): Promise<Record<string, unknown>[]> =>
     (await readFile(logFile, 'utf8'))
@@ -144,15 +166,11 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
     overlay,
     logs,
     get: async (path) => (await httpsGet(`https://127.0.0.1:${port}${path}`, caBundle)).body,
+    rotateCertificate: (pair) => writeCertificate(certDir, pair),
     stopServer: () => running.stop(),
     close: async () => {
       await running.stop();
-      await kubectl([
-        'delete',
-        'mutatingwebhookconfiguration/registry-gate',
-        'validatingwebhookconfiguration/registry-gate',
-        '--ignore-not-found',
-      ]);
+      await kubectl(['delete', ...WEBHOOK_CONFIGURATIONS, '--ignore-not-found']);
       await rm(dir, { recursive: true, force: true });
     },
   };
