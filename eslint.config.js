@@ -24,7 +24,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/e2e/controlplane/**'] },
+  { ignores: ['dist/**', 'dist-scripts/**', 'node_modules/**', 'coverage/**', 'test/e2e/controlplane/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

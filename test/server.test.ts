@@ -335,8 +335,10 @@ describe('malformed requests get 4xx with a reason, and the server keeps serving
   const valid = podReview({ containers: [{ name: 'c', image: 'nginx' }] });
   it.each([
     ['empty body', '', 400, /./],
-    ['not JSON', 'hello', 400, /./],
-    ['truncated JSON', JSON.stringify(valid).slice(0, 50), 400, /./],
+    ['not JSON', 'hello', 400, /^request body is not valid JSON$/],
+    ['truncated JSON', JSON.stringify(valid).slice(0, 50), 400, /^request body is not valid JSON/],
+    ['JSON null (the JSON reader takes objects and arrays only)', 'null', 400, /not valid JSON/],
+    ['a JSON string', '"AdmissionReview"', 400, /not valid JSON/],
     ['a JSON array', '[]', 400, /AdmissionReview object/],
     [
       'wrong apiVersion',
@@ -347,6 +349,52 @@ describe('malformed requests get 4xx with a reason, and the server keeps serving
     ['wrong kind', { ...valid, kind: 'Pod' }, 400, /kind must be AdmissionReview/],
     ['no request', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, 400, /request is missing/],
     ['missing uid', { ...valid, request: { ...valid.request, uid: undefined } }, 400, /request.uid/],
+    ['numeric uid', { ...valid, request: { ...valid.request, uid: 7 } }, 400, /request.uid/],
+    ['request null', { ...valid, request: null }, 400, /request is missing/],
+    ['no request.kind', { ...valid, request: { ...valid.request, kind: undefined } }, 400, /request.kind/],
+    [
+      'unknown operation',
+      { ...valid, request: { ...valid.request, operation: 'PATCH' } },
+      400,
+      /request.operation/,
+    ],
+    [
+      'UPDATE without oldObject',
+      { ...valid, request: { ...valid.request, operation: 'UPDATE', oldObject: null } },
+      400,
+      /request.oldObject must be an object on UPDATE/,
+    ],
+    [
+      'object an array on CREATE',
+      { ...valid, request: { ...valid.request, object: [] } },
+      400,
+      /request.object/,
+    ],
+    [
+      'spec a string',
+      { ...valid, request: { ...valid.request, object: { spec: 'containers: []' } } },
+      400,
+      /request.object.spec must be an object/,
+    ],
+    [
+      'a container that is not an object',
+      { ...valid, request: { ...valid.request, object: { spec: { initContainers: ['nginx'] } } } },
+      400,
+      /spec.initContainers\[0\] must be an object/,
+    ],
+    [
+      'a Deployment template spec that is a list',
+      {
+        ...valid,
+        request: {
+          ...valid.request,
+          kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+          object: { spec: { template: { spec: [] } } },
+        },
+      },
+      400,
+      /spec.template.spec must be an object/,
+    ],
     [
       'object null on CREATE',
       { ...valid, request: { ...valid.request, object: null } },
@@ -368,6 +416,30 @@ describe('malformed requests get 4xx with a reason, and the server keeps serving
       400,
       /spec.containers\[0\].image must be a string/,
     ],
+    [
+      'non-string image in an ephemeral container',
+      {
+        ...valid,
+        request: {
+          ...valid.request,
+          object: { spec: { ephemeralContainers: [{ name: 'd', image: ['x'] }] } },
+        },
+      },
+      400,
+      /spec.ephemeralContainers\[0\].image must be a string/,
+    ],
+    [
+      'non-string image volume reference',
+      {
+        ...valid,
+        request: {
+          ...valid.request,
+          object: { spec: { volumes: [{ name: 'v', image: { reference: 1 } }] } },
+        },
+      },
+      400,
+      /spec.volumes\[0\].image.reference must be a string/,
+    ],
     ['deeply nested JSON', '['.repeat(100_000) + ']'.repeat(100_000), 400, /./],
     ['10 MB body', JSON.stringify({ ...valid, padding: 'x'.repeat(10 * 1024 * 1024) }), 413, /./],
   ])('%s', async (_name, body, status, reason) => {
@@ -376,7 +448,9 @@ describe('malformed requests get 4xx with a reason, and the server keeps serving
       expect(res.status).toBe(status);
       expect((res.body as { message?: string }).message ?? '').toMatch(reason);
     }
-    expect((await gate.get('/healthz')).status).toBe(200);
+    // Still serving: the next real review is answered.
+    const next = await review('/validate', valid);
+    expect(next.response.uid).toBe(valid.request.uid);
   });
 
   it('refuses a body that is not declared JSON', async () => {

@@ -101,7 +101,7 @@ export function createApp(deps: AppDependencies): express.Express {
       res.status(500).json({ code: 500, message: 'internal error: see the server log' });
       return;
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = clientMessage(err);
     deps.logger.warn({ status, path: req.path, reason: message }, 'bad request');
     res.status(status).json({ code: status, message });
   });
@@ -113,6 +113,20 @@ function httpStatusOf(err: unknown): number {
   if (err instanceof ClientError) return err.status;
   const status = typeof err === 'object' && err !== null ? (err as { status?: unknown }).status : undefined;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+/**
+ * The reason sent back and logged for a 4xx. JSON.parse's errors quote a piece of the body (`Unexpected token 's',
+ * "{"token": s3cr"... is not valid JSON`), and a body may carry a Secret: say where the JSON breaks, not what it says.
+ */
+function clientMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ClientError) return message;
+  if (typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'entity.parse.failed') {
+    const at = /at position (\d+)/.exec(message)?.[1];
+    return `request body is not valid JSON${at === undefined ? '' : ` (at position ${at})`}`;
+  }
+  return message;
 }
 
 function record(

@@ -145,12 +145,18 @@ describe('allowed registries', () => {
     ],
     ['repository:tag entry, other tag', 'reg1.io/myrepo/myapp:v2', 'deny', null],
     ['repository:tag entry, digest only', `reg1.io/myrepo/myapp@${digest}`, 'deny', null],
+    // Pulled by digest, whatever the tag says: the tag entry must not let any content of the repository through.
+    ['repository:tag entry, tag and digest', `reg1.io/myrepo/myapp:latest@${digest}`, 'deny', null],
     ['namespace entry', 'reg2.io/team/app', 'allow', 'reg2.io/team'],
     ['namespace entry covers the exact repository', 'reg2.io/team', 'allow', 'reg2.io/team'],
     ['namespace look-alike', 'reg2.io/teamx/app', 'deny', null],
     ['namespace entry, other host', 'reg2.io.evil.io/team/app', 'deny', null],
     ['IPv6 host with port', '[::1]:5000/app', 'allow', '[::1]:5000'],
     ['IPv6 host, other port', '[::1]:5001/app', 'deny', null],
+    ['IPv6 host written out', '[0:0:0:0:0:0:0:1]:5000/app', 'allow', '[::1]:5000'],
+    ['IPv6 host, leading zeros and capitals', '[0::0001]:5000/app', 'allow', '[::1]:5000'],
+    ['IPv6 host, IPv4-mapped form of an IPv4 entry', '[::FFFF:a00:5]:5000/app', 'allow', '10.0.0.5:5000'],
+    ['IPv6 host that is no address', '[::1::1]:5000/app', 'deny', null],
     ['IPv4 host with port', '10.0.0.5:5000/app', 'allow', '10.0.0.5:5000'],
     ['IPv4 host without port', '10.0.0.5/app', 'deny', null],
   ])('%s: %s is %s', (_name, input, decision, rule) => {

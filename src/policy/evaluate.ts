@@ -8,7 +8,7 @@ import {
 import type { CompiledMirror, CompiledPolicy } from './compiled.js';
 import type { ImageDecision, Judge, ViolationCode } from './decision.js';
 import { canonicalHost } from './host.js';
-import { imageKey } from './image-key.js';
+import { imageKey, pulledByDigestKey } from './image-key.js';
 
 export interface ImageContext {
   readonly judge: Judge;
@@ -43,7 +43,7 @@ export function evaluateImage(policy: CompiledPolicy, input: string, context: Im
   if (context.namespace !== undefined && policy.exemptNamespaces.has(context.namespace)) {
     return exempt(`namespace ${context.namespace}`);
   }
-  const exemption = policy.exemptImages.matchFirst(imageKey(base));
+  const exemption = policy.exemptImages.matchFirst(pulledByDigestKey(imageKey(base)));
   if (exemption !== null) return exempt(exemption.value);
 
   const mirrored = context.judge === 'final' ? rewriteToMirror(policy, resolved) : null;
@@ -160,7 +160,7 @@ function judgeRegistry(
   const blocked = policy.blocked?.matchFirst(key);
   if (blocked) return { code: 'REGISTRY_BLOCKED', rule: blocked.value };
   if (policy.allowed === null) return { code: null, rule: null };
-  const allowed = policy.allowed.matchFirst(key);
+  const allowed = policy.allowed.matchFirst(pulledByDigestKey(key));
   return allowed ? { code: null, rule: allowed.value } : { code: 'REGISTRY_NOT_ALLOWED', rule: null };
 }
 

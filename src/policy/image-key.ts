@@ -22,3 +22,13 @@ export function imageKey(ref: ImageReference): ImageKey {
 export function entryKey(entry: RegistryEntry): ImageKey {
   return { host: entry.host, port: entry.port, path: entry.path, tag: null, digest: null };
 }
+
+/**
+ * The key for rules that let an image through (allowedRegistries, image exemptions). With a digest the runtime
+ * pulls by digest and ignores the tag, so `app:latest@sha256:…` may be any content of the repository: an entry
+ * naming a tag must not let it through (containers/image refuses such a reference outright). Blocking rules keep
+ * the tag, so that a blocked tag stays blocked with a digest glued on.
+ */
+export function pulledByDigestKey(key: ImageKey): ImageKey {
+  return key.digest === null ? key : { ...key, tag: null };
+}

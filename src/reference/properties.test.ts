@@ -65,6 +65,38 @@ describe('reference grammar properties', () => {
     );
   });
 
+  it('answers at once on any 100 KB string built from grammar pieces', () => {
+    const piece = fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      '.',
+      '-',
+      '_',
+      '__',
+      ':',
+      '/',
+      '@',
+      '[',
+      ']',
+      'sha256:',
+      'f'.repeat(64),
+    );
+    const hundredKb = fc
+      .array(piece, { minLength: 1, maxLength: 12 })
+      .map((pieces) => pieces.join('').repeat(Math.ceil(100_000 / pieces.join('').length)));
+    fc.assert(
+      fc.property(hundredKb, fc.constantFrom('', 'x', '!', 'A'), (long, tail) => {
+        const started = performance.now();
+        parseNormalizedReference(long + tail);
+        parseReference(tail + long);
+        // Generous: a backtracking parser takes seconds to forever here; a linear one a millisecond or two.
+        expect(performance.now() - started).toBeLessThan(1_000);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   // Inputs that make a backtracking port of the upstream expressions run for seconds or forever. A hang here
   // times the test out; the figures themselves live in the benchmark.
   it.each([
