@@ -10,7 +10,21 @@ import { watchFile } from '../http/file-watch.js';
 import { Metrics } from '../http/metrics.js';
 import { PolicyStore, type ReloadResult } from '../http/policy-store.js';
 import { startServer } from '../http/server.js';
-import { DEFAULT_POLICY_YAML } from '../policy/index.js';
+import { loadKubeConfig } from '../kube/kube-config.js';
+import { PullSecretController } from '../kube/pull-secret-controller.js';
+import { DEFAULT_POLICY_YAML, type RegistryPolicy } from '../policy/index.js';
+import { propagations } from '../pull-secrets/wanted.js';
+
+/** Where pull-secret propagation (`pullSecrets[].from`) finds the API and its Lease. */
+export interface PullSecretOptions {
+  /** A kubeconfig file, or null: in-cluster when running in a Pod, else $KUBECONFIG / ~/.kube/config. */
+  readonly kubeconfig: string | null;
+  /** The gate's namespace: holds the Lease, gets no copies. */
+  readonly namespace: string;
+  /** This replica's name in the Lease. */
+  readonly identity: string;
+  readonly leaseDurationSeconds: number;
+}
 
 export interface ServeOptions {
   readonly policyFile: string | null;
@@ -23,6 +37,8 @@ export interface ServeOptions {
   readonly shutdownDelayMs: number;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Used only once the policy has an entry with `from`; without it such entries are reported and ignored. */
+  readonly pullSecrets?: PullSecretOptions;
 }
 
 export interface Webhook {
@@ -54,7 +70,12 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const text = options.policyFile === null ? DEFAULT_POLICY_YAML : await readPolicyFile(options.policyFile);
   const first = store.offer(text, origin);
   if (first.result === 'rejected') throw new StartupError(`invalid policy ${origin}`, first.errors);
-  noteReload(first, origin, logger, metrics);
+  const propagation = new Propagation(options, metrics);
+  const onReload = (result: ReloadResult): void => {
+    noteReload(result, origin, logger, metrics);
+    if (result.result === 'applied') propagation.follow(result.active.policy.spec);
+  };
+  onReload(first);
   if (options.policyFile === null) {
     logger.warn(
       'serving the built-in default policy (mirror registry.internal); pass --policy FILE to use yours',
@@ -72,6 +93,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     logger,
     store,
     metrics,
+    missingPullSecrets: () => propagation.missing(),
     readiness: () => {
       const checks = {
         policy: store.active
@@ -79,6 +101,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           : 'none loaded',
         certificate: `valid until ${certificate.notAfter.toISOString()}`,
         shutdown: stopping ? 'draining' : 'no',
+        ...propagation.readiness(),
       };
       return { ready: store.active !== null && !stopping, checks };
     },
@@ -93,7 +116,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           watchFile(
             options.policyFile,
             options.reloadIntervalMs,
-            (next) => noteReload(store.offer(next, origin), origin, logger, metrics),
+            (next) => onReload(store.offer(next, origin)),
             (err) =>
               logger.error(
                 { err, file: options.policyFile },
@@ -122,6 +145,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     async stop() {
       stopping = true;
       for (const w of watchers) w.stop();
+      await propagation.stop();
       if (options.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, options.shutdownDelayMs));
       await server.drain(25_000);
       logger.info('registry-gate stopped');
@@ -181,3 +205,66 @@ function watchCertificate(
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
+
+/**
+ * Starts the pull-secret controller the first time the policy asks for a copy (`pullSecrets[].from`), then keeps
+ * it following the policy: once started it stays, so removing the last entry deletes the copies it made.
+ */
+class Propagation {
+  private controller: PullSecretController | null = null;
+  private problem: string | null = null;
+
+  constructor(
+    private readonly options: ServeOptions,
+    private readonly metrics: Metrics,
+  ) {}
+
+  follow(spec: RegistryPolicy): void {
+    if (this.controller === null && propagations(spec).length > 0) this.start();
+    this.controller?.setPolicy(spec);
+  }
+
+  private start(): void {
+    const { logger, pullSecrets } = this.options;
+    if (pullSecrets === undefined) {
+      this.problem = 'the policy names pull-secret sources but this server was started without API access';
+      logger.error(this.problem);
+      return;
+    }
+    try {
+      this.controller = new PullSecretController({
+        kubeConfig: loadKubeConfig(pullSecrets.kubeconfig),
+        namespace: pullSecrets.namespace,
+        identity: pullSecrets.identity,
+        leaseName: 'registry-gate-pull-secrets',
+        leaseDurationSeconds: pullSecrets.leaseDurationSeconds,
+        logger,
+        metrics: this.metrics,
+      });
+      this.problem = null;
+      logger.info(
+        { namespace: pullSecrets.namespace, identity: pullSecrets.identity },
+        'pull-secret propagation started',
+      );
+    } catch (err) {
+      this.problem = `cannot reach the API: ${err instanceof Error ? err.message : String(err)}`;
+      logger.error({ err }, 'pull-secret propagation cannot start');
+    }
+  }
+
+  missing(): ReadonlySet<string> {
+    return this.controller?.missing ?? NONE;
+  }
+
+  /** A `/readyz` check line, only when propagation is asked for. It never makes the server unready. */
+  readiness(): Record<string, string> {
+    if (this.problem !== null) return { pullSecrets: this.problem };
+    return this.controller === null ? {} : { pullSecrets: this.controller.status() };
+  }
+
+  async stop(): Promise<void> {
+    await this.controller?.stop();
+  }
+}
+
+const NONE: ReadonlySet<string> = new Set();
