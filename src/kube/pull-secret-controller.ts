@@ -182,7 +182,11 @@ export class PullSecretController {
       propagations: this.wanted,
       sources,
       namespaces: this.namespaces.list().map(namespaceSnapshot),
-      copies: this.recent.overlay(this.copies.list().map(secretSnapshot)),
+      copies: this.recent.overlay(
+        this.copies
+          .list()
+          .map((s) => ({ snapshot: secretSnapshot(s), resourceVersion: s.metadata?.resourceVersion ?? '' })),
+      ),
       coverage: { gateNamespace: this.options.namespace, exemptNamespaces: this.exemptNamespaces },
     });
     this.missingCopies = new Set([...plan.missing].filter((k) => !this.conflicts.has(k)));
@@ -209,6 +213,7 @@ export class PullSecretController {
             ...(action.kind === 'update' ? { changed: action.changed } : {}),
           }),
     };
+    const before = this.copies.get(ref.name, ref.namespace)?.metadata?.resourceVersion ?? null;
     try {
       const result = await this.writer.carryOut(
         action,
@@ -224,8 +229,8 @@ export class PullSecretController {
         );
         return true;
       }
-      if (action.kind === 'delete') this.recent.deleted(action.ref);
-      else this.recent.written(action.copy);
+      if (action.kind === 'delete') this.recent.deleted(action.ref, before);
+      else this.recent.written(action.copy, before);
       this.options.logger.info(log, `pull secret copy ${result}`);
       return true;
     } catch (err) {
