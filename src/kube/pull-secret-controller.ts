@@ -10,12 +10,13 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../http/metrics.js';
 import type { RegistryPolicy } from '../policy/index.js';
 import { COPY_SELECTOR } from '../pull-secrets/labels.js';
-import { planCopies, type CopyAction, type SourceStatus } from '../pull-secrets/reconcile.js';
+import { planCopies, type CopyAction } from '../pull-secrets/reconcile.js';
 import { refKey, type SecretSnapshot } from '../pull-secrets/types.js';
 import { propagations, type Propagation } from '../pull-secrets/wanted.js';
 import { describeApiError } from './api-error.js';
 import { namespaceSnapshot, secretSnapshot, watch, type Watched } from './informers.js';
 import { LeaderElector } from './leader-elector.js';
+import { SourceReport } from './pull-secret-report.js';
 import { PullSecretWriter } from './pull-secret-writer.js';
 import { RecentWrites } from './recent-writes.js';
 
@@ -51,8 +52,7 @@ export class PullSecretController {
   private readonly sources = new Map<string, Watched<V1Secret>>();
   private readonly recent = new RecentWrites(10_000);
   private missingCopies: ReadonlySet<string> = new Set();
-  private sourceStatus: readonly SourceStatus[] = [];
-  private lastProblems = '';
+  private readonly report: SourceReport;
   private conflicts = new Set<string>();
   private pass: Promise<void> | null = null;
   private again = false;
@@ -64,6 +64,7 @@ export class PullSecretController {
     const { kubeConfig: kc, logger } = options;
     this.core = kc.makeApiClient(CoreV1Api);
     this.writer = new PullSecretWriter(this.core, KubernetesObjectApi.makeApiClient(kc));
+    this.report = new SourceReport(logger, options.metrics);
     const onEvent = (): void => this.requestPass();
     this.namespaces = watch<V1Namespace>(kc, '/api/v1/namespaces', () => this.core.listNamespace(), {
       onEvent,
@@ -137,12 +138,7 @@ export class PullSecretController {
 
   /** One line for `/readyz`: who writes, and what is wrong with the sources. Never affects readiness. */
   status(): string {
-    const role = this.elector.isLeader ? 'leader' : 'standby';
-    const problems = this.sourceStatus.flatMap((s) =>
-      s.check.problems.map((p) => `${refKey(s.propagation.from)}: ${p.code} (${p.message})`),
-    );
-    const sources = `${this.sourceStatus.length} source(s)${problems.length === 0 ? ' ok' : `; ${problems.join('; ')}`}`;
-    return `${role}; ${sources}; ${this.missingCopies.size} copies missing`;
+    return this.report.line(this.elector.isLeader, this.missingCopies.size);
   }
 
   private requestPass(): void {
@@ -191,10 +187,12 @@ export class PullSecretController {
     });
     this.missingCopies = new Set([...plan.missing].filter((k) => !this.conflicts.has(k)));
     this.options.metrics.pullSecretCopiesMissing.set(this.missingCopies.size);
-    this.noteSources(plan.sources);
+    this.report.note(plan.sources);
     if (!this.elector.isLeader || this.stopped) return;
     let failed = 0;
-    for (const action of plan.actions) {
+    // A name taken by a Secret the gate did not make stays taken until the periodic pass looks again.
+    const actions = plan.actions.filter((a) => a.kind !== 'create' || !this.conflicts.has(refKey(a.copy)));
+    for (const action of actions) {
       if (!this.elector.isLeader) return; // lost the Lease mid-pass: the new leader carries on
       if (!(await this.carryOut(action))) failed++;
     }
@@ -240,29 +238,6 @@ export class PullSecretController {
         'pull secret copy failed; retrying',
       );
       return false;
-    }
-  }
-
-  private noteSources(statuses: readonly SourceStatus[]): void {
-    this.sourceStatus = statuses;
-    const gauge = this.options.metrics.pullSecretSourceProblems;
-    gauge.reset();
-    for (const s of statuses) {
-      for (const p of s.check.problems) gauge.inc({ source: refKey(s.propagation.from), code: p.code });
-    }
-    const problems = JSON.stringify(statuses.map((s) => s.check.problems));
-    if (problems === this.lastProblems) return;
-    this.lastProblems = problems;
-    for (const s of statuses) {
-      const source = refKey(s.propagation.from);
-      if (s.check.problems.length === 0) this.options.logger.info({ source }, 'pull-secret source ok');
-      else
-        this.options.logger.error(
-          { source, usable: s.check.usable, problems: s.check.problems },
-          s.check.usable
-            ? 'pull-secret source is copied but lacks credentials for a registry'
-            : 'pull-secret source cannot be copied',
-        );
     }
   }
 
