@@ -1,4 +1,4 @@
-// One lint gate for the whole tree. The pure layers (reference, policy, admission) may not import I/O
+// One lint gate for the whole tree. The pure layers (reference, policy, admission, pull-secrets, leader) may not import I/O
 // modules: STYLE.md's "pure core, thin shell", enforced rather than hoped for.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -41,7 +41,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/reference/**', 'src/policy/**', 'src/admission/**'],
+    files: ['src/reference/**', 'src/policy/**', 'src/admission/**', 'src/pull-secrets/**', 'src/leader/**'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

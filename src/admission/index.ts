@@ -1,6 +1,6 @@
 export { evaluateRequest, type Finding, type RequestEvaluation } from './evaluate-request.js';
 export { findImages, type ImageSite } from './image-walk.js';
-export { mutate } from './mutate.js';
+export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';
 export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';
 export { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';

@@ -8,12 +8,28 @@ import { originalImagesOps, pullSecretOps, type PatchOperation } from './patch.j
 import { getPath } from './pointer.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
+/** What the server knows beyond the request, handed in as data so this layer stays pure. */
+export interface AdmissionContext {
+  /**
+   * `namespace/secretName` of pull-secret copies the server keeps (`pullSecrets[].from`) that are not in their
+   * namespace (yet). A Pod that needs one is admitted with a warning: the kubelet would pull without credentials.
+   */
+  readonly missingPullSecrets: ReadonlySet<string>;
+}
+
+const NO_CONTEXT: AdmissionContext = { missingPullSecrets: new Set() };
+
 /**
  * The mutating webhook: rewrites images to the mirror and injects pull secrets, on Pods always and on pod
  * templates when `rewriteTemplates` is set (otherwise it only warns what their Pods will get, so GitOps tools see
  * no drift). Never denies: judging is the validating webhook's job, which does not trust that this ran.
  */
-export function mutate(policy: CompiledPolicy, request: AdmissionRequest, mode: Mode): AdmissionOutcome {
+export function mutate(
+  policy: CompiledPolicy,
+  request: AdmissionRequest,
+  mode: Mode,
+  context: AdmissionContext = NO_CONTEXT,
+): AdmissionOutcome {
   const evaluation = evaluateRequest(policy, request, 'mutate');
   const base = { mode, evaluation, violations: [] as string[] };
   if (evaluation.kind !== 'evaluated') {
@@ -28,14 +44,15 @@ export function mutate(policy: CompiledPolicy, request: AdmissionRequest, mode: 
 
   const patchesObject = !location.isTemplate || policy.spec.rewriteTemplates;
   const warnings = findings.flatMap((f) => f.decision.warnings);
+  const wanted = [
+    ...new Set(findings.flatMap((f) => (f.decision.decision === 'allow' ? f.decision.pullSecrets : []))),
+  ];
+  warnings.push(...missingSecretWarnings(request.namespace, wanted, context.missingPullSecrets));
   const ops: PatchOperation[] = [];
   if (patchesObject) {
     for (const f of rewriting) ops.push({ op: 'replace', path: f.site.pointer, value: rewriteTarget(f) });
     // imagePullSecrets of an existing Pod are immutable; a template's may change.
     if (request.operation === 'CREATE' || location.isTemplate) {
-      const wanted = [
-        ...new Set(findings.flatMap((f) => (f.decision.decision === 'allow' ? f.decision.pullSecrets : []))),
-      ];
       ops.push(...pullSecretOps(location.specPath, evaluation.existingPullSecrets, wanted));
     }
     // The ephemeralcontainers subresource may change nothing outside spec.ephemeralContainers.
@@ -79,4 +96,17 @@ function toRewrite(f: Finding): Rewrite {
     source: f.decision.mirror?.source ?? null,
     mirror: f.decision.mirror?.mirror ?? null,
   };
+}
+
+function missingSecretWarnings(
+  namespace: string,
+  wanted: readonly string[],
+  missing: ReadonlySet<string>,
+): string[] {
+  return wanted
+    .filter((name) => missing.has(`${namespace}/${name}`))
+    .map(
+      (name) =>
+        `registry-gate: pull secret "${name}" is not in namespace "${namespace}" yet (registry-gate copies it there); image pulls may fail until it is`,
+    );
 }

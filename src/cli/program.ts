@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { currentNamespace } from '../kube/kube-config.js';
 import { loadPolicyText } from '../policy/index.js';
 import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
@@ -44,8 +46,25 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       0,
     )
     .option('--log-level <level>', 'pino log level', 'info')
+    .option(
+      '--kubeconfig <file>',
+      'API access for pull-secret propagation (default: in-cluster, else $KUBECONFIG or ~/.kube/config)',
+    )
+    .option(
+      '--namespace <ns>',
+      "the gate's namespace: holds the pull-secret Lease (default: the service account's, else $POD_NAMESPACE, else registry-gate-system)",
+    )
+    .option(
+      '--identity <name>',
+      'this replica in the pull-secret Lease (default: $POD_NAME, else hostname-pid)',
+    )
+    .option('--lease-duration <s>', 'pull-secret Lease duration in seconds', parsePositive, 15)
     .action(
       async (opts: {
+        kubeconfig?: string;
+        namespace?: string;
+        identity?: string;
+        leaseDuration: number;
         policy?: string;
         port: number;
         host: string;
@@ -74,6 +93,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
             reloadIntervalMs: opts.reloadInterval,
             shutdownDelayMs: opts.shutdownDelay,
             logger,
+            pullSecrets: {
+              kubeconfig: opts.kubeconfig ?? null,
+              namespace: opts.namespace ?? currentNamespace() ?? 'registry-gate-system',
+              identity: opts.identity ?? (process.env['POD_NAME'] || `${hostname()}-${process.pid}`),
+              leaseDurationSeconds: opts.leaseDuration,
+            },
           });
           await new Promise<void>((resolve) => {
             const stop = (signal: string): void => {

@@ -11,6 +11,9 @@ import { Metrics } from '../http/metrics.js';
 import { PolicyStore, type ReloadResult } from '../http/policy-store.js';
 import { startServer } from '../http/server.js';
 import { DEFAULT_POLICY_YAML } from '../policy/index.js';
+import { Propagation, type PullSecretOptions } from './serve-pull-secrets.js';
+
+export type { PullSecretOptions } from './serve-pull-secrets.js';
 
 export interface ServeOptions {
   readonly policyFile: string | null;
@@ -23,6 +26,8 @@ export interface ServeOptions {
   readonly shutdownDelayMs: number;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Used only once the policy has an entry with `from`; without it such entries are reported and ignored. */
+  readonly pullSecrets?: PullSecretOptions;
 }
 
 export interface Webhook {
@@ -54,7 +59,12 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const text = options.policyFile === null ? DEFAULT_POLICY_YAML : await readPolicyFile(options.policyFile);
   const first = store.offer(text, origin);
   if (first.result === 'rejected') throw new StartupError(`invalid policy ${origin}`, first.errors);
-  noteReload(first, origin, logger, metrics);
+  const propagation = new Propagation(options, metrics);
+  const onReload = (result: ReloadResult): void => {
+    noteReload(result, origin, logger, metrics);
+    if (result.result === 'applied') propagation.follow(result.active.policy.spec);
+  };
+  onReload(first);
   if (options.policyFile === null) {
     logger.warn(
       'serving the built-in default policy (mirror registry.internal); pass --policy FILE to use yours',
@@ -72,6 +82,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     logger,
     store,
     metrics,
+    missingPullSecrets: () => propagation.missing(),
     readiness: () => {
       const checks = {
         policy: store.active
@@ -79,6 +90,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           : 'none loaded',
         certificate: `valid until ${certificate.notAfter.toISOString()}`,
         shutdown: stopping ? 'draining' : 'no',
+        ...propagation.readiness(),
       };
       return { ready: store.active !== null && !stopping, checks };
     },
@@ -93,7 +105,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           watchFile(
             options.policyFile,
             options.reloadIntervalMs,
-            (next) => noteReload(store.offer(next, origin), origin, logger, metrics),
+            (next) => onReload(store.offer(next, origin)),
             (err) =>
               logger.error(
                 { err, file: options.policyFile },
@@ -122,6 +134,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     async stop() {
       stopping = true;
       for (const w of watchers) w.stop();
+      await propagation.stop();
       if (options.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, options.shutdownDelayMs));
       await server.drain(25_000);
       logger.info('registry-gate stopped');

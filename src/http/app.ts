@@ -5,6 +5,7 @@ import {
   validate,
   readAdmissionReview,
   reviewResponse,
+  type AdmissionContext,
   type AdmissionOutcome,
   type AdmissionRequest,
 } from '../admission/index.js';
@@ -22,15 +23,21 @@ export interface AppDependencies {
   readonly store: PolicyStore;
   readonly metrics: Metrics;
   readonly readiness: () => Readiness;
+  /** Pull-secret copies known to be missing (`namespace/name`), for admission warnings; none when not given. */
+  readonly missingPullSecrets?: () => ReadonlySet<string>;
   /** Largest AdmissionReview accepted. Real reviews reach a few MiB (object and oldObject of a large Pod). */
   readonly bodyLimitBytes?: number;
 }
 
 type Webhook = 'mutate' | 'validate';
-const handlers: Record<Webhook, (p: CompiledPolicy, r: AdmissionRequest, m: Mode) => AdmissionOutcome> = {
+const handlers: Record<
+  Webhook,
+  (p: CompiledPolicy, r: AdmissionRequest, m: Mode, c: AdmissionContext) => AdmissionOutcome
+> = {
   mutate,
-  validate,
+  validate: (p, r, m) => validate(p, r, m),
 };
+const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
 /** An error whose message may go back to the client (HTTP 4xx). */
 class ClientError extends Error {
@@ -72,7 +79,8 @@ export function createApp(deps: AppDependencies): express.Express {
       const review = readAdmissionReview(req.body);
       if (!review.ok) throw new ClientError(400, review.reason);
       const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
-      const outcome = handlers[webhook](active.policy, review.request, mode);
+      const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
+      const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets });
       if (outcome.evaluation.kind === 'malformed') throw new ClientError(400, outcome.evaluation.reason);
       res.json(reviewResponse(outcome.response));
       record(deps, webhook, review.request, outcome, active.generation, started);

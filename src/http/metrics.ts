@@ -50,6 +50,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly pullSecretCopies = new Counter({
+    name: 'registry_gate_pull_secret_copies_total',
+    help: 'Pull-secret copy writes by result: created, updated, deleted, conflict (a Secret of that name not managed by the gate is in the way), failed.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly pullSecretCopiesMissing = new Gauge({
+    name: 'registry_gate_pull_secret_copies_missing',
+    help: 'Copies that should exist in a covered namespace and do not (yet).',
+    registers: [this.registry],
+  });
+  readonly pullSecretSourceProblems = new Gauge({
+    name: 'registry_gate_pull_secret_source_problems',
+    help: 'Problems with each pull-secret source, by source and code (SOURCE_NOT_FOUND, SOURCE_WRONG_TYPE, SOURCE_MALFORMED, SOURCE_NO_CREDENTIALS); 0 when all is well.',
+    labelNames: ['source', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly pullSecretLeader = new Gauge({
+    name: 'registry_gate_pull_secret_leader',
+    help: '1 while this replica holds the pull-secret Lease and writes copies.',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -62,6 +62,7 @@ export function compilePolicy(spec: RegistryPolicy, errors: FieldErrors): Compil
     else errors.add(`spec.pullSecrets[${i}].registry`, parsed.message);
   });
 
+  checkPullSecretSources(spec, errors);
   checkMirrorTargetsAreAllowed(mirrorTargets, allowed, blocked, errors);
   checkRewriteCycles(mirrors, errors);
 
@@ -222,4 +223,25 @@ function checkRewriteCycles(mirrors: RuleIndex<CompiledMirror>, errors: FieldErr
     state.set(m, 'done');
   };
   for (const m of next.keys()) visit(m, []);
+}
+
+/**
+ * Every entry with `from` makes the server keep a Secret named `secretName` in every covered namespace. Two entries
+ * that name one Secret but two different sources would fight over the same copy, so that is an error; the same
+ * source named twice (one Secret for several registries) is fine.
+ */
+function checkPullSecretSources(spec: RegistryPolicy, errors: FieldErrors): void {
+  const firstSource = new Map<string, { index: number; source: string }>();
+  spec.pullSecrets.forEach((rule, i) => {
+    if (rule.from === null) return;
+    const source = `${rule.from.namespace}/${rule.from.name}`;
+    const first = firstSource.get(rule.secretName);
+    if (first === undefined) firstSource.set(rule.secretName, { index: i, source });
+    else if (first.source !== source) {
+      errors.add(
+        `spec.pullSecrets[${i}].from`,
+        `"${rule.secretName}" is already copied from ${first.source} (spec.pullSecrets[${first.index}]); one Secret name can have one source`,
+      );
+    }
+  });
 }

@@ -96,6 +96,26 @@ describe('policy validation reports every error with its field path', () => {
       'spec.pullSecrets[0].from.namespace',
     ],
     [
+      'secret source without a name',
+      '  pullSecrets: [{registry: a.io, secretName: s, from: {namespace: gate}}]',
+      'spec.pullSecrets[0].from.name: is required',
+    ],
+    [
+      'secret source with an unknown field',
+      '  pullSecrets: [{registry: a.io, secretName: s, from: {namespace: gate, name: s, key: x}}]',
+      'spec.pullSecrets[0].from.key: unknown field',
+    ],
+    [
+      'secret source that is not a map',
+      '  pullSecrets: [{registry: a.io, secretName: s, from: gate/s}]',
+      'spec.pullSecrets[0].from: must be a map',
+    ],
+    [
+      'one secret name with two sources',
+      '  pullSecrets:\n    - {registry: a.io, secretName: s, from: {namespace: gate, name: a}}\n    - {registry: b.io, secretName: s, from: {namespace: gate, name: b}}',
+      'spec.pullSecrets[1].from: "s" is already copied from gate/a (spec.pullSecrets[0])',
+    ],
+    [
       'alias to a short name',
       '  shortNames: {aliases: {nginx: library/nginx}}',
       'spec.shortNames.aliases["nginx"]: "library/nginx" must be a fully-qualified repository',
@@ -151,5 +171,22 @@ describe('defaults (golden)', () => {
   it('the built-in default policy is valid and unchanged', () => {
     const result = loadPolicyText(DEFAULT_POLICY_YAML);
     expect(result.ok && result.policy.spec).toEqual((golden as { builtIn: unknown }).builtIn);
+  });
+});
+
+describe('pull secret sources', () => {
+  it('accepts one source named by several entries (one Secret for several registries)', () => {
+    const result = loadPolicyText(
+      header +
+        '  pullSecrets:\n' +
+        '    - {registry: a.io, secretName: s, from: {namespace: gate, name: src}}\n' +
+        '    - {registry: b.io, secretName: s, from: {namespace: gate, name: src}}\n' +
+        '    - {registry: c.io, secretName: s}\n',
+    );
+    expect(result.ok ? result.policy.spec.pullSecrets.map((p) => p.from) : result.errors).toEqual([
+      { namespace: 'gate', name: 'src' },
+      { namespace: 'gate', name: 'src' },
+      null,
+    ]);
   });
 });

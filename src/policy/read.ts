@@ -98,9 +98,13 @@ export function readPolicy(doc: unknown, errors: FieldErrors): RegistryPolicy | 
       const f = MapReader.of(p.raw('from'), p.at('from'), errors);
       if (f) {
         from = { namespace: f.string('namespace', ''), name: f.string('name', '') };
-        if (!isNamespaceName(from.namespace))
+        if (!f.has('namespace'))
+          errors.add(f.at('namespace'), 'is required (the namespace of the source Secret)');
+        else if (!isNamespaceName(from.namespace))
           errors.add(f.at('namespace'), `"${from.namespace}" is not a valid namespace`);
-        if (!isObjectName(from.name)) errors.add(f.at('name'), `"${from.name}" is not a valid Secret name`);
+        if (!f.has('name')) errors.add(f.at('name'), 'is required (the name of the source Secret)');
+        else if (!isObjectName(from.name))
+          errors.add(f.at('name'), `"${from.name}" is not a valid Secret name`);
         f.rejectUnknown();
       }
     } else {

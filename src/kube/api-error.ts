@@ -1,0 +1,28 @@
+/** The HTTP status of a failed client-node call (ApiException carries `code`), or null for a network error. */
+export function statusOf(err: unknown): number | null {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : null;
+}
+
+/**
+ * A one-line description of a failed API call for the log. client-node's ApiException message embeds the whole
+ * response body and headers; for Secrets that body could echo data, so only the status and the Status reason go out.
+ */
+export function describeApiError(err: unknown): string {
+  const status = statusOf(err);
+  if (status === null) return err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err);
+  const body = (err as { body?: unknown }).body;
+  let reason = '';
+  try {
+    const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      typeof (parsed as { reason?: unknown }).reason === 'string'
+    )
+      reason = ` ${(parsed as { reason: string }).reason}`;
+  } catch {
+    // not JSON: the status alone says enough
+  }
+  return `HTTP ${status}${reason}`;
+}
