@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { loadPolicyText } from '../policy/index.js';
 import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
+import { originsFromFile, registerPolicySourceCommands } from './policy-sources.js';
 import { StartupError, startWebhook } from './serve.js';
 
 export interface Io {
@@ -112,7 +113,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
                 .map((l) => l.trim())
             : images;
         if (inputs.length === 0) throw new UsageError('no images given');
-        const records = inputs.map((image) => explainImage(policy, image, opts.namespace));
+        const origins = await originsFromFile(opts.policy);
+        const records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
         if (opts.output === 'json') io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
         else io.stdout(`${records.map((r) => explainText(r)).join('\n\n')}\n`);
         if (records.some((r) => r.decision === 'deny')) exitCode = 1;
@@ -145,6 +147,11 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         exitCode = 1;
       }
     });
+
+  // policy import / export (OpenShift image config, registries.conf): issue 13.
+  registerPolicySourceCommands(policy, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -256,12 +256,10 @@ function readImage(
   const spec = MapReader.of(object.spec, `${document} spec`, errors);
   const sources = MapReader.of(spec?.raw('registrySources'), `${document} spec.registrySources`, errors);
   const list = (field: string): Sourced<string>[] | null =>
-    sources
-      ?.stringList(field)
-      ?.map((value, i) => ({
-        value,
-        origins: [{ document, entry: `spec.registrySources.${field}[${i}]` }],
-      })) ?? null;
+    sources?.stringList(field)?.map((value, i) => ({
+      value,
+      origins: [{ document, entry: `spec.registrySources.${field}[${i}]` }],
+    })) ?? null;
   const allowed = list('allowedRegistries');
   const blocked = list('blockedRegistries');
   const insecure = list('insecureRegistries') ?? [];
