@@ -11,6 +11,7 @@ import { Metrics } from '../http/metrics.js';
 import { PolicyStore, type ReloadResult } from '../http/policy-store.js';
 import { startServer } from '../http/server.js';
 import { DEFAULT_POLICY_YAML } from '../policy/index.js';
+import { startOpenShiftLive } from './serve-openshift.js';
 
 export interface ServeOptions {
   readonly policyFile: string | null;
@@ -55,6 +56,16 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const first = store.offer(text, origin);
   if (first.result === 'rejected') throw new StartupError(`invalid policy ${origin}`, first.errors);
   noteReload(first, origin, logger, metrics);
+  // spec.sources.openshift: follow the cluster's Image, ICSPs, IDMSes and ITMSes (decided at start).
+  const live = store.active?.policy.spec.sources.openshift
+    ? startOpenShiftLive({
+        store,
+        baseText: text,
+        origin,
+        logger,
+        report: (result, from) => noteReload(result, from, logger, metrics),
+      })
+    : null;
   if (options.policyFile === null) {
     logger.warn(
       'serving the built-in default policy (mirror registry.internal); pass --policy FILE to use yours',
@@ -79,8 +90,9 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           : 'none loaded',
         certificate: `valid until ${certificate.notAfter.toISOString()}`,
         shutdown: stopping ? 'draining' : 'no',
+        openshift: live === null ? 'off' : live.ready() ? 'synced' : 'waiting for the first sync',
       };
-      return { ready: store.active !== null && !stopping, checks };
+      return { ready: store.active !== null && !stopping && (live === null || live.ready()), checks };
     },
   });
   const server = await startServer(app, { host: options.host, port: options.port, certificate });
@@ -93,7 +105,10 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           watchFile(
             options.policyFile,
             options.reloadIntervalMs,
-            (next) => noteReload(store.offer(next, origin), origin, logger, metrics),
+            (next) =>
+              live === null
+                ? noteReload(store.offer(next, origin), origin, logger, metrics)
+                : live.offerBase(next),
             (err) =>
               logger.error(
                 { err, file: options.policyFile },
@@ -122,6 +137,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     async stop() {
       stopping = true;
       for (const w of watchers) w.stop();
+      await live?.stop();
       if (options.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, options.shutdownDelayMs));
       await server.drain(25_000);
       logger.info('registry-gate stopped');
