@@ -41,7 +41,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/reference/**', 'src/policy/**', 'src/admission/**', 'src/pull-secrets/**', 'src/leader/**'],
+    files: [
+      'src/reference/**',
+      'src/policy/**',
+      'src/admission/**',
+      'src/pull-secrets/**',
+      'src/leader/**',
+      'src/sources/**',
+    ],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

@@ -1,5 +1,5 @@
 import { evaluateImage, type CompiledPolicy, type ImageDecision } from '../policy/index.js';
-import { formatReference } from '../reference/index.js';
+import { formatReference, namesRegistry } from '../reference/index.js';
 
 /** The JSON-lines record of `registry-gate explain -o json`: a contract other tools read (DESIGN.md Interfaces). */
 export interface ExplainRecord {
@@ -18,13 +18,28 @@ export interface ExplainRecord {
   rule: string | null;
   pullSecrets: string[];
   warnings: string[];
+  /**
+   * Where the short-name resolution, the mirror and the deciding rule came from (`mirror: ImageDigestMirrorSet/…
+   * spec.imageDigestMirrors[0].mirrors[0]`), read from the `# origin:` comments `policy import` writes; empty for
+   * a policy without them. Present only when not empty, after the contract fields, which keep their order: the
+   * output for a policy without origins stays exactly the contract.
+   */
+  origins?: string[];
 }
 
+/** Field path → origin comments of the policy file (see sources/policy-origins.ts). */
+export type PolicyOrigins = ReadonlyMap<string, readonly string[]>;
+
 /** `decision` judges the final image, as for a pod template. */
-export function explainImage(policy: CompiledPolicy, input: string, namespace?: string): ExplainRecord {
+export function explainImage(
+  policy: CompiledPolicy,
+  input: string,
+  namespace?: string,
+  origins: PolicyOrigins = new Map(),
+): ExplainRecord {
   const d = evaluateImage(policy, input, { judge: 'final', namespace });
   const r = d.resolved;
-  return {
+  const record: ExplainRecord = {
     input,
     valid: d.error === null,
     error: d.error === null ? null : { code: d.error.code, message: d.error.message },
@@ -41,6 +56,37 @@ export function explainImage(policy: CompiledPolicy, input: string, namespace?: 
     pullSecrets: [...d.pullSecrets],
     warnings: [...d.warnings],
   };
+  const from = originsOf(policy, input, d, origins);
+  return from.length === 0 ? record : { ...record, origins: from };
+}
+
+/** The field paths of the rules that shaped a decision, each with the origins recorded for it. */
+function originsOf(
+  policy: CompiledPolicy,
+  input: string,
+  d: ImageDecision,
+  origins: PolicyOrigins,
+): string[] {
+  if (origins.size === 0 || d.error !== null) return [];
+  const paths: [string, string][] = [];
+  if (!namesRegistry(input)) {
+    const nameEnd = input.search(/[:@]/);
+    const shortName = nameEnd === -1 ? input : input.slice(0, nameEnd);
+    paths.push(
+      policy.aliases.has(shortName)
+        ? ['short name', `spec.shortNames.aliases.${shortName}`]
+        : ['short name', 'spec.shortNames.registry'],
+    );
+  }
+  if (d.mirror !== null) paths.push(['mirror', `spec.mirrors[${d.mirror.index}]`]);
+  if (d.rule !== null) {
+    const { allowedRegistries, blockedRegistries } = policy.spec.registrySources;
+    const list = d.code === 'REGISTRY_BLOCKED' ? 'blockedRegistries' : 'allowedRegistries';
+    const index =
+      (list === 'blockedRegistries' ? blockedRegistries : allowedRegistries)?.indexOf(d.rule) ?? -1;
+    if (index !== -1) paths.push(['rule', `spec.registrySources.${list}[${index}]`]);
+  }
+  return paths.flatMap(([what, path]) => (origins.get(path) ?? []).map((o) => `${what}: ${o}`));
 }
 
 /** One block per image for people: input -> resolved -> final, what decided, secrets and warnings. */
@@ -69,5 +115,6 @@ export function explainText(record: ExplainRecord): string {
   );
   if (record.pullSecrets.length > 0) row('secrets', record.pullSecrets.join(', '));
   for (const w of record.warnings) row('warning', w);
+  for (const o of record.origins ?? []) row('origin', o);
   return lines.join('\n');
 }

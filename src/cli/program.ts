@@ -6,6 +6,7 @@ import { currentNamespace } from '../kube/kube-config.js';
 import { loadPolicyText } from '../policy/index.js';
 import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
+import { originsFromFile, registerPolicySourceCommands } from './policy-sources.js';
 import { StartupError, startWebhook } from './serve.js';
 import { describeApiError, runCerts } from './certs.js';
 
@@ -138,7 +139,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
                 .map((l) => l.trim())
             : images;
         if (inputs.length === 0) throw new UsageError('no images given');
-        const records = inputs.map((image) => explainImage(policy, image, opts.namespace));
+        const origins = await originsFromFile(opts.policy);
+        const records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
         if (opts.output === 'json') io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
         else io.stdout(`${records.map((r) => explainText(r)).join('\n\n')}\n`);
         if (records.some((r) => r.decision === 'deny')) exitCode = 1;
@@ -239,6 +241,11 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         exitCode = 1;
       }
     });
+
+  // policy import / export (OpenShift image config, registries.conf): issue 13.
+  registerPolicySourceCommands(policy, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

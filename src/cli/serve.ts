@@ -14,6 +14,7 @@ import { DEFAULT_POLICY_YAML } from '../policy/index.js';
 import { Propagation, type PullSecretOptions } from './serve-pull-secrets.js';
 
 export type { PullSecretOptions } from './serve-pull-secrets.js';
+import { startOpenShiftLive } from './serve-openshift.js';
 
 export interface ServeOptions {
   readonly policyFile: string | null;
@@ -60,11 +61,15 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const first = store.offer(text, origin);
   if (first.result === 'rejected') throw new StartupError(`invalid policy ${origin}`, first.errors);
   const propagation = new Propagation(options, metrics);
-  const onReload = (result: ReloadResult): void => {
-    noteReload(result, origin, logger, metrics);
+  const onReload = (result: ReloadResult, from: string): void => {
+    noteReload(result, from, logger, metrics);
     if (result.result === 'applied') propagation.follow(result.active.policy.spec);
   };
-  onReload(first);
+  onReload(first, origin);
+  // spec.sources.openshift: follow the cluster's Image, ICSPs, IDMSes and ITMSes (decided at start).
+  const live = store.active?.policy.spec.sources.openshift
+    ? startOpenShiftLive({ store, baseText: text, origin, logger, report: onReload })
+    : null;
   if (options.policyFile === null) {
     logger.warn(
       'serving the built-in default policy (mirror registry.internal); pass --policy FILE to use yours',
@@ -91,8 +96,9 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
         certificate: `valid until ${certificate.notAfter.toISOString()}`,
         shutdown: stopping ? 'draining' : 'no',
         ...propagation.readiness(),
+        openshift: live === null ? 'off' : live.ready() ? 'synced' : 'waiting for the first sync',
       };
-      return { ready: store.active !== null && !stopping, checks };
+      return { ready: store.active !== null && !stopping && (live === null || live.ready()), checks };
     },
   });
   const server = await startServer(app, { host: options.host, port: options.port, certificate });
@@ -105,7 +111,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
           watchFile(
             options.policyFile,
             options.reloadIntervalMs,
-            (next) => onReload(store.offer(next, origin)),
+            (next) => (live === null ? onReload(store.offer(next, origin), origin) : live.offerBase(next)),
             (err) =>
               logger.error(
                 { err, file: options.policyFile },
@@ -134,6 +140,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     async stop() {
       stopping = true;
       for (const w of watchers) w.stop();
+      await live?.stop();
       await propagation.stop();
       if (options.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, options.shutdownDelayMs));
       await server.drain(25_000);

@@ -1,0 +1,37 @@
+import { parse } from 'yaml';
+import { isObject } from '../policy/fields.js';
+import { importOpenShift } from './openshift.js';
+import { policyDocument, policyText } from './policy-document.js';
+
+export type LiveMerge =
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errors: readonly string[] };
+
+/** The label cluster objects carry in origins: `ImageDigestMirrorSet/release (cluster)`. */
+export const CLUSTER_ORIGIN = 'cluster';
+
+/**
+ * The effective policy of `spec.sources.openshift: true`: the policy file (`baseText`) extended by what the
+ * cluster's Image/cluster, ICSPs, IDMSes and ITMSes say, mapped exactly as `policy import` maps them. Pure, so the
+ * server's informers only collect objects and hand them here; the result goes through the same PolicyStore as a
+ * file reload (validation, last good policy, metrics). Objects are sorted by kind and name first, so the same
+ * cluster state always gives the same text (and an unchanged text is no reload).
+ */
+export function mergeClusterSources(baseText: string, objects: readonly unknown[]): LiveMerge {
+  let base: unknown;
+  try {
+    base = parse(baseText);
+  } catch (err) {
+    return { ok: false, errors: [`policy file: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  if (!isObject(base)) return { ok: false, errors: ['policy file: must be a RegistryPolicy map'] };
+  const sorted = [...objects].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+  const imported = importOpenShift(sorted.map((doc) => ({ doc, file: CLUSTER_ORIGIN })));
+  if (!imported.ok) return { ok: false, errors: imported.errors };
+  return { ok: true, text: policyText(policyDocument(imported.rules, { base })) };
+}
+
+function sortKey(object: unknown): string {
+  if (!isObject(object)) return '';
+  const name = isObject(object.metadata) ? String(object.metadata.name) : '';
+  return `${String(object.kind)}/${name}`;
+}

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  cluster,
+  createNamespace,
+  describeE2E,
+  ok,
+  startGate,
+  waitFor,
+  type Gate,
+  type Kubectl,
+} from './harness/index.js';
+
+/**
+ * `spec.sources.openshift: true` against a real apiserver: minimal CRDs for OpenShift's image configuration kinds
+ * (the schema of each is "anything", as only the server's own reading is under test), registry-gate following
+ * them with informers, and kubectl seeing every change within seconds.
+ */
+const CRDS = [
+  { group: 'config.openshift.io', version: 'v1', kind: 'Image', plural: 'images' },
+  {
+    group: 'operator.openshift.io',
+    version: 'v1alpha1',
+    kind: 'ImageContentSourcePolicy',
+    plural: 'imagecontentsourcepolicies',
+  },
+  {
+    group: 'config.openshift.io',
+    version: 'v1',
+    kind: 'ImageDigestMirrorSet',
+    plural: 'imagedigestmirrorsets',
+  },
+  { group: 'config.openshift.io', version: 'v1', kind: 'ImageTagMirrorSet', plural: 'imagetagmirrorsets' },
+].map((c) => ({
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: `${c.plural}.${c.group}` },
+  spec: {
+    group: c.group,
+    scope: 'Cluster',
+    names: { kind: c.kind, plural: c.plural, singular: c.kind.toLowerCase(), listKind: `${c.kind}List` },
+    versions: [
+      {
+        name: c.version,
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        },
+      },
+    ],
+  },
+}));
+
+const POLICY = `apiVersion: registry-gate.io/v1alpha1
+kind: RegistryPolicy
+metadata: {name: openshift-live}
+spec:
+  mode: enforce
+  sources: {openshift: true}
+`;
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+const NS = 'openshift-live';
+
+describeE2E('spec.sources.openshift: the gate follows Image, IDMS and friends live', () => {
+  let kubectl: Kubectl;
+  let gate: Gate;
+  let attempt = 0;
+
+  /** What a Pod with `image` becomes (dry-run on the server, so both webhooks answer): the image, or the denial. */
+  const admit = async (image: string): Promise<{ image: string } | { denied: string }> => {
+    const r = await kubectl([
+      'run',
+      `p${attempt++}`,
+      '-n',
+      NS,
+      `--image=${image}`,
+      '--dry-run=server',
+      '-o',
+      'jsonpath={.spec.containers[0].image}',
+    ]);
+    return r.code === 0 ? { image: r.stdout } : { denied: r.stderr };
+  };
+  const apply = async (object: unknown): Promise<void> => {
+    await ok(kubectl(['apply', '-f', '-'], { input: JSON.stringify(object) }));
+  };
+  const metric = async (name: string): Promise<string | undefined> =>
+    (await gate.get('/metrics'))
+      .split('\n')
+      .find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+
+  beforeAll(async () => {
+    kubectl = cluster().kubectl;
+    for (const crd of CRDS) await apply(crd);
+    await ok(
+      kubectl([
+        'wait',
+        '--for=condition=Established',
+        '--timeout=30s',
+        ...CRDS.map((c) => `crd/${c.metadata.name}`),
+      ]),
+    );
+    await createNamespace(kubectl, NS);
+    gate = await startGate(kubectl, { policyYaml: POLICY, env: { KUBECONFIG: cluster().kubeconfig } });
+  });
+  afterAll(async () => {
+    await gate?.close();
+    await kubectl?.(['delete', 'crd', ...CRDS.map((c) => c.metadata.name), '--ignore-not-found']);
+  });
+
+  it('is ready only after the first sync, and says so', async () => {
+    expect(await gate.get('/readyz')).toContain('synced');
+  });
+
+  it('rewrites a digest Pod within seconds of an ImageDigestMirrorSet being created', async () => {
+    expect(await admit(`quay.io/e2e-payload/app@${DIGEST}`)).toEqual({
+      image: `quay.io/e2e-payload/app@${DIGEST}`,
+    });
+    await apply({
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'ImageDigestMirrorSet',
+      metadata: { name: 'e2e-payload' },
+      spec: {
+        imageDigestMirrors: [{ source: 'quay.io/e2e-payload', mirrors: ['registry.corp.example/payload'] }],
+      },
+    });
+    const started = Date.now();
+    const rewritten = await waitFor(
+      'the IDMS to reach admission',
+      async () => {
+        const r = await admit(`quay.io/e2e-payload/app@${DIGEST}`);
+        return 'image' in r && r.image.startsWith('registry.corp.example/') ? r : undefined;
+      },
+      10_000,
+      200,
+    );
+    expect(rewritten).toEqual({ image: `registry.corp.example/payload/app@${DIGEST}` });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // digest-only: a tag reference is left as it is
+    expect(await admit('quay.io/e2e-payload/app:1')).toEqual({ image: 'quay.io/e2e-payload/app:1' });
+  });
+
+  it('denies the next Pod once Image/cluster blocks its registry', async () => {
+    expect(await admit('untrusted.example.com/app:1')).toEqual({ image: 'untrusted.example.com/app:1' });
+    await apply({
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'Image',
+      metadata: { name: 'cluster' },
+      spec: { registrySources: { blockedRegistries: ['untrusted.example.com'] } },
+    });
+    const denied = await waitFor(
+      'the blocked registry to reach admission',
+      async () => {
+        const r = await admit('untrusted.example.com/app:1');
+        return 'denied' in r ? r : undefined;
+      },
+      10_000,
+      200,
+    );
+    expect(denied).toMatchObject({ denied: expect.stringContaining('untrusted.example.com') });
+  });
+
+  it('keeps the last good policy when a change makes it invalid, and a metric says so', async () => {
+    expect(await metric('registry_gate_policy_last_reload_failed')).toBe(
+      'registry_gate_policy_last_reload_failed 0',
+    );
+    await apply({
+      apiVersion: 'config.openshift.io/v1',
+      kind: 'Image',
+      metadata: { name: 'cluster' },
+      spec: {
+        registrySources: { blockedRegistries: ['untrusted.example.com'], allowedRegistries: ['quay.io'] },
+      },
+    });
+    await waitFor(
+      'the rejection to be counted',
+      async () =>
+        (await metric('registry_gate_policy_last_reload_failed'))?.endsWith(' 1') ? true : undefined,
+      10_000,
+      200,
+    );
+    expect(await metric('registry_gate_policy_reloads_total{result="rejected"}')).toMatch(/ [1-9]\d*$/);
+    // still the last good policy: the block stays, the mirror stays, and quay.io/other is not denied by an allow list
+    expect(await admit('untrusted.example.com/app:1')).toMatchObject({ denied: expect.any(String) });
+    expect(await admit(`quay.io/e2e-payload/app@${DIGEST}`)).toEqual({
+      image: `registry.corp.example/payload/app@${DIGEST}`,
+    });
+    expect(await admit('ghcr.io/other/app:1')).toEqual({ image: 'ghcr.io/other/app:1' });
+    const logs = await gate.logs();
+    expect(logs.some((l) => l.msg === 'policy rejected; the last good policy stays in force')).toBe(true);
+  });
+});
