@@ -41,7 +41,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/reference/**', 'src/policy/**', 'src/admission/**'],
+    files: ['src/reference/**', 'src/policy/**', 'src/admission/**', 'src/audit/**'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

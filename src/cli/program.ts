@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { loadPolicyText } from '../policy/index.js';
+import { auditCommand } from './audit.js';
 import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
 import { StartupError, startWebhook } from './serve.js';
@@ -10,6 +11,7 @@ export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdin: () => Promise<string>;
+  readonly stderrIsTerminal?: boolean;
 }
 
 /** Exit codes: 0 all allowed, 1 something denied or invalid, 2 usage or input error. */
@@ -118,6 +120,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         if (records.some((r) => r.decision === 'deny')) exitCode = 1;
       },
     );
+
+  // addCommand does not pass on exitOverride and the output settings: copy them, as .command() would.
+  program.addCommand(
+    auditCommand(io, (code) => {
+      exitCode = code;
+    }).copyInheritedSettings(program),
+  );
 
   const policy = program.command('policy').description('work with RegistryPolicy files');
   policy

@@ -1,0 +1,135 @@
+import type { AuditFinding, AuditReport } from '../audit/index.js';
+
+interface Section {
+  readonly title: string;
+  readonly select: (f: AuditFinding) => boolean;
+  readonly lastColumn: string;
+  readonly last: (f: AuditFinding) => string;
+}
+
+const SECTIONS: readonly Section[] = [
+  {
+    title: 'WOULD DENY',
+    select: (f) => f.decision === 'deny',
+    lastColumn: 'REASON',
+    last: denialReason,
+  },
+  {
+    title: 'WOULD REWRITE',
+    select: (f) => f.decision === 'allow' && f.rewrite,
+    lastColumn: 'FINAL IMAGE',
+    last: (f) => f.final ?? '',
+  },
+  {
+    title: 'EXEMPT',
+    select: (f) => f.decision === 'exempt',
+    lastColumn: 'EXEMPTION',
+    last: (f) => f.rule ?? '',
+  },
+  {
+    title: 'ALLOWED AS THEY ARE',
+    select: (f) => f.decision === 'allow' && !f.rewrite,
+    lastColumn: 'RULE',
+    last: (f) => f.rule ?? '',
+  },
+];
+
+/** Cells wider than this push their row out instead of widening the whole column. */
+const MAX_COLUMN = 48;
+
+/**
+ * The report for people: what would break first, then what would change, then the rest. Within a section the
+ * rows are sorted by namespace and workload, and a namespace or workload is written only where it changes, so
+ * thousands of rows stay scannable. Images allowed as they stand are only counted unless `all` is set.
+ */
+export function auditText(report: AuditReport, all: boolean): string {
+  const out: string[] = [];
+  for (const section of SECTIONS) {
+    const rows = report.findings.filter(section.select);
+    if (rows.length === 0) continue;
+    if (!all && section.title === 'ALLOWED AS THEY ARE') {
+      const workloads = new Set(rows.map((f) => `${f.namespace ?? ''}/${f.kind}/${f.name}`)).size;
+      out.push(
+        `ALLOWED AS THEY ARE: ${rows.length} ${plural(rows.length, 'image')} in ${workloads} ${plural(workloads, 'workload')} (--all lists them)`,
+        '',
+      );
+      continue;
+    }
+    out.push(`${section.title} (${rows.length})`, ...table(rows, section), '');
+  }
+  out.push(summaryLine(report));
+  return `${out.join('\n')}\n`;
+}
+
+function table(rows: readonly AuditFinding[], section: Section): string[] {
+  const header = ['NAMESPACE', 'WORKLOAD', 'CONTAINER', 'IMAGE', section.lastColumn];
+  const cells: string[][] = [];
+  let previous: AuditFinding | undefined;
+  for (const f of rows) {
+    const sameNamespace = previous !== undefined && previous.namespace === f.namespace;
+    const sameWorkload = sameNamespace && previous?.kind === f.kind && previous.name === f.name;
+    cells.push([
+      sameNamespace ? '' : (f.namespace ?? '(none)'),
+      sameWorkload ? '' : `${f.kind}/${f.name}${seenIn(f)}`,
+      containerCell(f),
+      f.image,
+      section.last(f),
+    ]);
+    previous = f;
+  }
+  const widths = header.map((h, i) =>
+    Math.min(MAX_COLUMN, Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length))),
+  );
+  const line = (row: readonly string[]): string =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...cells.map(line)];
+}
+
+const LIST_PREFIX: Record<AuditFinding['list'], string> = {
+  containers: '',
+  initContainers: 'init:',
+  ephemeralContainers: 'ephemeral:',
+  volumes: 'volume:',
+};
+
+function containerCell(f: AuditFinding): string {
+  return `${LIST_PREFIX[f.list]}${f.container === '' ? '(unnamed)' : f.container}`;
+}
+
+/** `(512 Pods)` when the image was seen in objects the workload owns, not only in the workload itself. */
+function seenIn(f: AuditFinding): string {
+  const others = Object.entries(f.carriers).filter(([kind]) => kind !== f.kind);
+  if (others.length === 0) return '';
+  return ` (${others.map(([kind, n]) => `${n} ${plural(n, kind)}`).join(', ')})`;
+}
+
+function denialReason(f: AuditFinding): string {
+  if (f.code === 'INVALID_IMAGE_REF') return `INVALID_IMAGE_REF: ${f.error ?? 'invalid reference'}`;
+  const resolved = f.final !== null && f.final !== f.image ? ` ${f.final}` : '';
+  const rule = f.code === 'REGISTRY_BLOCKED' && f.rule !== null ? ` by "${f.rule}"` : '';
+  const fix = f.fix === null ? '' : `; use ${f.fix}`;
+  return `${f.code ?? 'DENIED'}${rule}${resolved ? ':' + resolved : ''}${fix}`;
+}
+
+function summaryLine(report: AuditReport): string {
+  const s = report.summary;
+  const parts = [
+    `objects ${s.objects}`,
+    `workloads ${s.workloads}`,
+    `images ${s.images}`,
+    `would-deny ${s.wouldDeny}`,
+    `would-rewrite ${s.wouldRewrite}`,
+    `exempt ${s.exempt}`,
+    `allowed ${s.allowed}`,
+  ];
+  if (s.ignored > 0) parts.push(`ignored ${s.ignored} (no pod spec)`);
+  if (s.problems > 0) parts.push(`problems ${s.problems}`);
+  return `Summary: ${parts.join(', ')}`;
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
