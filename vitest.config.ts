@@ -1,12 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests live beside the code (src/**), HTTPS and CLI tests in test/; the e2e suite against a real control
-// plane is its own project (test/e2e) and skips itself, saying how to enable it, where no control plane exists.
+// Unit tests live beside the code (src/**), HTTPS and CLI tests in test/. The e2e suite (test/e2e) drives a real
+// control plane with kubectl; it runs after the unit project, one file at a time (they share one cluster), and
+// skips itself with one line saying how to enable it where no control plane can be had.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**', 'dist/**'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'node_modules/**', 'dist/**'],
+          testTimeout: 20_000,
+          hookTimeout: 30_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          globalSetup: ['test/e2e/harness/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,185 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { ok, type Kubectl } from './kubectl.js';
+import { ManagedProcess, freePort, waitFor } from './process.js';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface Gate {
+  readonly port: number;
+  /** The CA registry-gate generated for itself: the caBundle of the webhook configurations. */
+  readonly caBundle: string;
+  readonly policyFile: string;
+  /** The e2e overlay that registered it: manifests/base with clientConfig pointing at 127.0.0.1. */
+  readonly overlay: string;
+  /** Every JSON log line so far. */
+  logs(): Promise<Record<string, unknown>[]>;
+  /** Stops the server only: the webhook configurations stay, as when the gate is down in a cluster. */
+  stopServer(): Promise<void>;
+  /** Stops the server and removes the webhook configurations. */
+  close(): Promise<void>;
+}
+
+export interface GateOptions {
+  readonly policyYaml: string;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const req = request(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolvePromise(res.statusCode ?? 0);
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The e2e overlay: the project's own manifests/base, whose only change is that every webhook entry calls
+ * https://127.0.0.1:PORT/<its path> with the gate's CA, since the apiserver here cannot reach an in-cluster Service.
+ */
+export async function writeE2EOverlay(dir: string, port: number, caBundle: string): Promise<string> {
+  const base = join(repoRoot, 'manifests/base');
+  const docs = parseAllDocuments(await readFile(join(base, 'webhooks.yaml'), 'utf8')).map(
+    (d) =>
+      d.toJS() as {
+        kind: string;
+        metadata: { name: string };
+        webhooks: { clientConfig: { service: { path: string } } }[];
+      },
+  );
+  const patches = docs.map((doc) => ({
+    target: { group: 'admissionregistration.k8s.io', version: 'v1', kind: doc.kind, name: doc.metadata.name },
+    patch: JSON.stringify(
+      doc.webhooks.map((w, i) => ({
+        op: 'replace',
+        path: `/webhooks/${i}/clientConfig`,
+        value: {
+          url: `https://127.0.0.1:${port}${w.clientConfig.service.path}`,
+          caBundle: Buffer.from(caBundle).toString('base64'),
+        },
+      })),
+    ),
+  }));
+  await mkdir(dir, { recursive: true });
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [relative(dir, base)],
+    patches,
+  };
+  await writeFile(join(dir, 'kustomization.yaml'), JSON.stringify(kustomization, null, 2));
+  return dir;
+}
+
+/**
+ * Runs `registry-gate serve` from dist/ (as users run it) with `policyYaml` on a random loopback port, registers it
+ * through the e2e overlay with server-side apply, and waits until the apiserver really calls it.
+ */
+export async function startGate(kubectl: Kubectl, options: GateOptions): Promise<Gate> {
+  // Inside the checkout (git-ignored), so the overlay can name manifests/base by a relative path.
+  await mkdir(join(repoRoot, '.e2e'), { recursive: true });
+  const dir = await mkdtemp(join(repoRoot, '.e2e', 'gate-'));
+  const policyFile = join(dir, 'policy.yaml');
+  await writeFile(policyFile, options.policyYaml);
+  const certDir = join(dir, 'certs');
+  const logFile = join(dir, 'gate.log');
+  let server: ManagedProcess | undefined;
+  let port = 0;
+  for (let attempt = 0; attempt < 3 && !server?.alive; attempt++) {
+    port = await freePort();
+    server = ManagedProcess.start(
+      'registry-gate',
+      process.execPath,
+      [
+        join(repoRoot, 'dist/main.js'),
+        'serve',
+        `--policy=${policyFile}`,
+        '--host=127.0.0.1',
+        `--port=${port}`,
+        `--cert-dir=${certDir}`,
+        '--reload-interval=200',
+        ...(options.args ?? []),
+      ],
+      logFile,
+      { ...process.env, ...options.env },
+    );
+    const ready = await waitFor(
+      'registry-gate /readyz',
+      async () => {
+        if (!server?.alive) return false;
+        const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+        return (await httpsStatus(`https://127.0.0.1:${port}/readyz`, ca)) === 200 ? true : undefined;
+      },
+      20_000,
+      100,
+    );
+    if (!ready) server = undefined;
+  }
+  if (!server) throw new Error(`registry-gate did not start; see ${logFile}`);
+  const running = server;
+  const caBundle = await readFile(join(certDir, 'ca.crt'), 'utf8');
+  const overlay = await writeE2EOverlay(join(dir, 'overlay'), port, caBundle);
+  await ok(kubectl(['apply', '--server-side', '--force-conflicts', '-k', overlay]));
+  const logs = async (): Promise<Record<string, unknown>[]> =>
+    (await readFile(logFile, 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  await waitUntilCalled(kubectl, logs);
+  return {
+    port,
+    caBundle,
+    policyFile,
+    overlay,
+    logs,
+    stopServer: () => running.stop(),
+    close: async () => {
+      await running.stop();
+      await kubectl([
+        'delete',
+        'mutatingwebhookconfiguration/registry-gate',
+        'validatingwebhookconfiguration/registry-gate',
+        '--ignore-not-found',
+      ]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The apiserver picks up webhook configurations asynchronously: wait until a dry-run Pod create really reaches
+ * registry-gate (its decision log line names the probe), whatever the policy decides for it.
+ */
+async function waitUntilCalled(
+  kubectl: Kubectl,
+  logs: () => Promise<Record<string, unknown>[]>,
+): Promise<void> {
+  await kubectl(['create', 'namespace', PROBE_NAMESPACE]);
+  const probe = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'probe', namespace: PROBE_NAMESPACE },
+    spec: { containers: [{ name: 'c', image: 'registry-gate-probe' }] },
+  });
+  await waitFor(
+    'the apiserver to call registry-gate',
+    async () => {
+      await kubectl(['create', '--dry-run=server', '-f', '-'], { input: probe });
+      return (await logs()).some((l) => l.namespace === PROBE_NAMESPACE && l.name === 'probe')
+        ? true
+        : undefined;
+    },
+    30_000,
+    250,
+  );
+}
+
+const PROBE_NAMESPACE = 'e2e-probe';
