@@ -65,17 +65,24 @@ function table(rows: readonly AuditFinding[], section: Section): string[] {
   const header = ['NAMESPACE', 'WORKLOAD', 'CONTAINER', 'IMAGE', section.lastColumn];
   const cells: string[][] = [];
   let previous: AuditFinding | undefined;
-  for (const f of rows) {
+  for (const run of runsOfAlike(rows, section)) {
+    const f = run[0] as AuditFinding;
+    const last = run[run.length - 1] as AuditFinding;
     const sameNamespace = previous !== undefined && previous.namespace === f.namespace;
-    const sameWorkload = sameNamespace && previous?.kind === f.kind && previous.name === f.name;
+    const sameWorkload =
+      run.length === 1 && sameNamespace && previous?.kind === f.kind && previous.name === f.name;
+    const workload =
+      run.length === 1
+        ? `${f.kind}/${f.name}${seenIn(f)}`
+        : `${run.length} ${plural(run.length, f.kind)}: ${f.name} … ${last.name}`;
     cells.push([
       sameNamespace ? '' : (f.namespace ?? '(none)'),
-      sameWorkload ? '' : `${f.kind}/${f.name}${seenIn(f)}`,
+      sameWorkload ? '' : workload,
       containerCell(f),
       f.image,
       section.last(f),
     ]);
-    previous = f;
+    previous = last;
   }
   const widths = header.map((h, i) =>
     Math.min(MAX_COLUMN, Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length))),
@@ -86,6 +93,39 @@ function table(rows: readonly AuditFinding[], section: Section): string[] {
       .join('  ')
       .trimEnd();
   return [line(header), ...cells.map(line)];
+}
+
+/** Runs of this many workloads or more that differ only by name are one row. */
+const COLLAPSE_AT = 3;
+
+/**
+ * Splits sorted rows into runs to print as one row: 260 bare Pods of one namespace with the same image and the
+ * same verdict read better as `260 Pods: solo-000 … solo-259` than as 260 lines. Only single-object workloads
+ * of the same kind collapse (a Deployment's row already counts its Pods); `-o json` keeps every finding.
+ */
+function runsOfAlike(rows: readonly AuditFinding[], section: Section): AuditFinding[][] {
+  const key = (f: AuditFinding): string | null =>
+    Object.keys(f.carriers).length === 1 && f.carriers[f.kind] === 1
+      ? [f.namespace, f.kind, f.list, f.container, f.image, section.last(f)].join('\u0000')
+      : null;
+  const runs: AuditFinding[][] = [];
+  let current: AuditFinding[] = [];
+  let currentKey: string | null = null;
+  const flush = (): void => {
+    if (current.length >= COLLAPSE_AT) runs.push(current);
+    else runs.push(...current.map((f) => [f]));
+    current = [];
+  };
+  for (const f of rows) {
+    const k = key(f);
+    if (k === null || k !== currentKey) {
+      flush();
+      currentKey = k;
+    }
+    current.push(f);
+  }
+  flush();
+  return runs;
 }
 
 const LIST_PREFIX: Record<AuditFinding['list'], string> = {
