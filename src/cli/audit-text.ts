@@ -62,7 +62,7 @@ export function auditText(report: AuditReport, all: boolean): string {
 }
 
 function table(rows: readonly AuditFinding[], section: Section): string[] {
-  const header = ['NAMESPACE', 'WORKLOAD', 'CONTAINER', 'IMAGE', section.lastColumn];
+  const header = ['NAMESPACE', 'WORKLOAD', 'CONTAINER', 'SEEN IN', 'IMAGE', section.lastColumn];
   const cells: string[][] = [];
   let previous: AuditFinding | undefined;
   for (const run of runsOfAlike(rows, section)) {
@@ -73,17 +73,20 @@ function table(rows: readonly AuditFinding[], section: Section): string[] {
       run.length === 1 && sameNamespace && previous?.kind === f.kind && previous.name === f.name;
     const workload =
       run.length === 1
-        ? `${f.kind}/${f.name}${seenIn(f)}`
+        ? `${f.kind}/${f.name}`
         : `${run.length} ${plural(run.length, f.kind)}: ${f.name} … ${last.name}`;
     cells.push([
       sameNamespace ? '' : (f.namespace ?? '(none)'),
       sameWorkload ? '' : workload,
       containerCell(f),
+      seenIn(f),
       f.image,
       section.last(f),
     ]);
     previous = last;
   }
+  // Manifests have no owned objects: there the column would only repeat the workload's kind.
+  if (rows.every(isAlone)) for (const row of [header, ...cells]) row.splice(3, 1);
   const widths = header.map((h, i) =>
     Math.min(MAX_COLUMN, Math.max(h.length, ...cells.map((row) => (row[i] ?? '').length))),
   );
@@ -105,9 +108,7 @@ const COLLAPSE_AT = 3;
  */
 function runsOfAlike(rows: readonly AuditFinding[], section: Section): AuditFinding[][] {
   const key = (f: AuditFinding): string | null =>
-    Object.keys(f.carriers).length === 1 && f.carriers[f.kind] === 1
-      ? [f.namespace, f.kind, f.list, f.container, f.image, section.last(f)].join('\u0000')
-      : null;
+    isAlone(f) ? [f.namespace, f.kind, f.list, f.container, f.image, section.last(f)].join('\u0000') : null;
   const runs: AuditFinding[][] = [];
   let current: AuditFinding[] = [];
   let currentKey: string | null = null;
@@ -128,6 +129,11 @@ function runsOfAlike(rows: readonly AuditFinding[], section: Section): AuditFind
   return runs;
 }
 
+/** A finding carried by its workload alone: a bare Pod, a manifest, a controller without owned objects listed. */
+function isAlone(f: AuditFinding): boolean {
+  return Object.keys(f.carriers).length === 1 && f.carriers[f.kind] === 1;
+}
+
 const LIST_PREFIX: Record<AuditFinding['list'], string> = {
   containers: '',
   initContainers: 'init:',
@@ -139,11 +145,14 @@ function containerCell(f: AuditFinding): string {
   return `${LIST_PREFIX[f.list]}${f.container === '' ? '(unnamed)' : f.container}`;
 }
 
-/** `(512 Pods)` when the image was seen in objects the workload owns, not only in the workload itself. */
+/**
+ * Which objects of the workload carry the image: `Deployment+ReplicaSet` (the templates, judged as their Pods
+ * will be rewritten) apart from `512 Pods` (running as they are), so the two rows of one container read apart.
+ */
 function seenIn(f: AuditFinding): string {
-  const others = Object.entries(f.carriers).filter(([kind]) => kind !== f.kind);
-  if (others.length === 0) return '';
-  return ` (${others.map(([kind, n]) => `${n} ${plural(n, kind)}`).join(', ')})`;
+  return Object.entries(f.carriers)
+    .map(([kind, n]) => (n === 1 ? kind : `${n} ${plural(n, kind)}`))
+    .join('+');
 }
 
 function denialReason(f: AuditFinding): string {

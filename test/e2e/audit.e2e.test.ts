@@ -404,8 +404,9 @@ describeE2E('registry-gate audit --cluster on a real control plane', () => {
     expect(r.stdout).toMatch(
       /audit-fleet +260 Pods: solo-000 … solo-259 +main +docker.io\/library\/redis:7 +REGISTRY_NOT_ALLOWED/,
     );
+    // The Deployment's template and its 300 running Pods: two rows, told apart by where the image was seen.
     expect(r.stdout).toMatch(
-      /Deployment\/fleet \(300 Pods\) +fleet +registry.internal\/docker.io\/library\/busybox:1.36 +registry.internal\n/,
+      /Deployment\/fleet +fleet +300 Pods +registry.internal\/docker.io\/library\/busybox:1.36 +registry.internal\n +fleet +Deployment\+ReplicaSet +registry.internal\/docker.io\/library\/busybox:1.36 +registry.internal\n/,
     );
     await writeFile(
       join(transcriptDir, 'fleet.txt'),
