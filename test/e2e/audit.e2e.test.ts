@@ -361,6 +361,20 @@ describeE2E('registry-gate audit --cluster on a real control plane', () => {
     expect(new Set(solos.map((f) => f.name)).size).toBe(SOLO_PODS);
     expect(solos.every((f) => f.decision === 'deny' && f.code === 'REGISTRY_NOT_ALLOWED')).toBe(true);
     expect(fleet).toHaveLength(SOLO_PODS + 2);
+    // The `kubectl get -o json` dump of test/fixtures/audit/kubectl-get-shop.json was captured here.
+    await writeFile(
+      join(transcriptDir, 'kubectl-get-shop.json'),
+      await ok(
+        kubectl([
+          'get',
+          'pods,deployments,replicasets,statefulsets,jobs,cronjobs',
+          '-n',
+          'audit-shop',
+          '-o',
+          'json',
+        ]),
+      ),
+    );
   });
 
   it('needs nothing but the audit ClusterRole and the policy Role: a token bound only to them sees the same', async () => {
