@@ -20,13 +20,7 @@ function pod(name: string, image: string, extra: Record<string, unknown> = {}): 
   };
 }
 
-function owned(
-  kind: string,
-  apiVersion: string,
-  name: string,
-  uid: string,
-  owner?: [string, string, string],
-) {
+function owned(uid: string, owner?: [string, string, string]) {
   return {
     uid,
     ...(owner
@@ -142,16 +136,12 @@ describe('auditObjects: controller-owned objects are reported once, under their 
     metadata: {
       name: 'web-1',
       namespace: 'shop',
-      ...owned('ReplicaSet', 'apps/v1', 'web-1', 'web-1-uid', ['apps/v1', 'Deployment', 'web']),
+      ...owned('web-1-uid', ['apps/v1', 'Deployment', 'web']),
     },
     spec: { template: { spec: { containers: [{ name: 'web', image: 'nginx:1' }] } } },
   };
   const replicas = Array.from({ length: 5 }, (_, i) =>
-    pod(
-      `web-1-${i}`,
-      'nginx:1',
-      owned('Pod', 'v1', `web-1-${i}`, `pod-${i}`, ['apps/v1', 'ReplicaSet', 'web-1']),
-    ),
+    pod(`web-1-${i}`, 'nginx:1', owned(`pod-${i}`, ['apps/v1', 'ReplicaSet', 'web-1'])),
   );
   const cronJob = {
     apiVersion: 'batch/v1',
@@ -169,15 +159,11 @@ describe('auditObjects: controller-owned objects are reported once, under their 
     metadata: {
       name: 'report-1',
       namespace: 'shop',
-      ...owned('Job', 'batch/v1', 'report-1', 'report-1-uid', ['batch/v1', 'CronJob', 'report']),
+      ...owned('report-1-uid', ['batch/v1', 'CronJob', 'report']),
     },
     spec: { template: { spec: { containers: [{ name: 'r', image: 'registry.mycorp.com/r:1' }] } } },
   };
-  const jobPod = pod(
-    'report-1-x',
-    'registry.mycorp.com/r:1',
-    owned('Pod', 'v1', 'report-1-x', 'jp', ['batch/v1', 'Job', 'report-1']),
-  );
+  const jobPod = pod('report-1-x', 'registry.mycorp.com/r:1', owned('jp', ['batch/v1', 'Job', 'report-1']));
 
   it('follows Pod -> ReplicaSet -> Deployment and Pod -> Job -> CronJob through the listed objects', () => {
     // Listed in the order the API lists kinds: Pods first.

@@ -2,7 +2,7 @@ import type { Finding } from '../admission/evaluate-request.js';
 import type { ImageList } from '../admission/image-walk.js';
 import type { CompiledPolicy, Judge, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateObject } from './evaluate-object.js';
+import { evaluateObject, memoizedDecide } from './evaluate-object.js';
 import { controllerOf, identityOf } from './identity.js';
 import type { InputProblem, SourcedObject } from './objects.js';
 import { topOwners, type Workload } from './owners.js';
@@ -86,10 +86,11 @@ export function auditObjects(
   const owned: Parameters<typeof topOwners>[0][number][] = [];
   let ignored = 0;
   let images = 0;
+  const decide = memoizedDecide();
   for (const { object, source } of objects) {
     const identity = identityOf(object);
     const namespace = identity.namespace ?? options.defaultNamespace;
-    const result = evaluateObject(policy, object, identity, namespace);
+    const result = evaluateObject(policy, object, identity, namespace, decide);
     if (result.kind === 'ignored') {
       ignored++;
       continue;
