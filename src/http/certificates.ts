@@ -1,7 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import { issueCertificateAuthority, issueServingCertificate } from '../certs/issue.js';
 
 export interface ServingCertificate {
   readonly cert: string;
@@ -47,43 +47,13 @@ export async function ensureDevelopmentCertificates(
   days = 365,
 ): Promise<boolean> {
   if ((await exists(join(dir, CERT_FILE))) && (await exists(join(dir, KEY_FILE)))) return false;
-  const notBeforeDate = new Date(Date.now() - 5 * 60_000); // tolerate small clock skew
-  const notAfterDate = new Date(Date.now() + days * 86_400_000);
-  const ca = await generate([{ name: 'commonName', value: 'registry-gate development CA' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  const serving = await generate([{ name: 'commonName', value: names.dns[0] ?? 'localhost' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          ...names.dns.map((value) => ({ type: 2 as const, value })),
-          ...names.ips.map((ip) => ({ type: 7 as const, ip })),
-        ],
-      },
-    ],
-  });
+  const now = new Date();
+  const ca = await issueCertificateAuthority('registry-gate development CA', now, days);
+  const serving = await issueServingCertificate(ca, names, now, days);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, CA_FILE), ca.cert);
   await writeFile(join(dir, CERT_FILE), serving.cert);
-  await writeFile(join(dir, KEY_FILE), serving.private, { mode: 0o600 });
+  await writeFile(join(dir, KEY_FILE), serving.key, { mode: 0o600 });
   return true;
 }
 

@@ -15,6 +15,8 @@ export interface Gate {
   readonly policyFile: string;
   /** The e2e overlay that registered it: manifests/base with clientConfig pointing at 127.0.0.1. */
   readonly overlay: string;
+  /** GET on the gate's own HTTPS port (`/metrics`, `/readyz`); the body, whatever the status. */
+  get(path: string): Promise<string>;
   /** Every JSON log line so far. */
   logs(): Promise<Record<string, unknown>[]>;
   /** Stops the server only: the webhook configurations stay, as when the gate is down in a cluster. */
@@ -29,11 +31,12 @@ export interface GateOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-function httpsStatus(url: string, ca: string): Promise<number> {
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolvePromise, reject) => {
     const req = request(url, { ca, timeout: 2000 }, (res) => {
-      res.resume();
-      resolvePromise(res.statusCode ?? 0);
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.once('end', () => resolvePromise({ status: res.statusCode ?? 0, body }));
     });
     req.once('timeout', () => req.destroy(new Error('timeout')));
     req.once('error', reject);
@@ -116,7 +119,7 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
       async () => {
         if (!server?.alive) return false;
         const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
-        return (await httpsStatus(`https://127.0.0.1:${port}/readyz`, ca)) === 200 ? true : undefined;
+        return (await httpsGet(`https://127.0.0.1:${port}/readyz`, ca)).status === 200 ? true : undefined;
       },
       20_000,
       100,
@@ -140,6 +143,7 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
     policyFile,
     overlay,
     logs,
+    get: async (path) => (await httpsGet(`https://127.0.0.1:${port}${path}`, caBundle)).body,
     stopServer: () => running.stop(),
     close: async () => {
       await running.stop();

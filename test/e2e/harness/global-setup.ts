@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -45,7 +44,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     },
   );
 
-  const dir = await mkdtemp(join(tmpdir(), 'registry-gate-e2e-'));
+  // Inside the checkout (git-ignored): every process the suite starts names this path in its arguments, so a
+  // check for leftovers (.ci/run does one) can find exactly this checkout's processes.
+  await mkdir(join(repoRoot, '.e2e'), { recursive: true });
+  const dir = await mkdtemp(join(repoRoot, '.e2e', 'control-plane-'));
   const onSignal = (): void => {
     killAllNow();
     process.exit(130);

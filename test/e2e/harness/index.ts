@@ -48,3 +48,4 @@ export async function createNamespace(
   );
   return name;
 }
+export { transcript, expectDocumentedTranscript } from './transcripts.js';
