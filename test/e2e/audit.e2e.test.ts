@@ -11,8 +11,10 @@ import {
   cluster,
   createNamespace,
   describeE2E,
+  expectDocumentedTranscript,
   ok,
   repoRoot,
+  transcript,
   waitFor,
   type Kubectl,
 } from './harness/index.js';
@@ -32,7 +34,7 @@ interface Result {
 const bin = join(repoRoot, 'dist', 'main.js');
 const FLEET_REPLICAS = 300;
 const SOLO_PODS = 260;
-/** Where the transcripts for docs/auditing.md are written (git-ignored). */
+/** Where the kubectl dump behind test/fixtures/audit/kubectl-get-shop.json is written (git-ignored). */
 const transcriptDir = join(repoRoot, '.e2e', 'audit-transcripts');
 
 function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
@@ -422,9 +424,13 @@ describeE2E('registry-gate audit --cluster on a real control plane', () => {
     expect(r.stdout).toMatch(
       /Deployment\/fleet +fleet +300 Pods +registry.internal\/docker.io\/library\/busybox:1.36 +registry.internal\n +fleet +Deployment\+ReplicaSet +registry.internal\/docker.io\/library\/busybox:1.36 +registry.internal\n/,
     );
-    await writeFile(
-      join(transcriptDir, 'fleet.txt'),
-      `$ registry-gate audit --cluster --policy-from-cluster --namespace audit-fleet --chunk-size 100 --all\n${r.stderr}${r.stdout}`,
+    await expectDocumentedTranscript(
+      'docs/auditing.md',
+      'audit-fleet',
+      transcript(
+        'registry-gate audit --cluster --policy-from-cluster --namespace audit-fleet --chunk-size 100 --all',
+        r,
+      ),
     );
   });
 
@@ -453,9 +459,10 @@ describeE2E('registry-gate audit --cluster on a real control plane', () => {
     expect(r.stdout).toContain(
       'Summary: objects 11, workloads 5, images 11, would-deny 3, would-rewrite 2, exempt 0, allowed 3\n',
     );
-    await writeFile(
-      join(transcriptDir, 'shop.txt'),
-      `$ kubectl registry-gate audit --cluster --policy-from-cluster --namespace audit-shop\n${r.stderr}${r.stdout}`,
+    await expectDocumentedTranscript(
+      'docs/auditing.md',
+      'audit-shop',
+      transcript('kubectl registry-gate audit --cluster --policy-from-cluster --namespace audit-shop', r),
     );
   });
 
