@@ -48,6 +48,7 @@ export default tseslint.config(
       'src/pull-secrets/**',
       'src/leader/**',
       'src/sources/**',
+      'src/audit/**',
     ],
     ignores: ['**/*.test.ts'],
     rules: {

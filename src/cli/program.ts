@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { currentNamespace } from '../kube/kube-config.js';
 import { loadPolicyText } from '../policy/index.js';
+import { auditCommand } from './audit.js';
 import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
 import { originsFromFile, registerPolicySourceCommands } from './policy-sources.js';
@@ -14,6 +15,7 @@ export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdin: () => Promise<string>;
+  readonly stderrIsTerminal?: boolean;
 }
 
 /** Exit codes: 0 all allowed, 1 something denied or invalid, 2 usage or input error. */
@@ -146,6 +148,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         if (records.some((r) => r.decision === 'deny')) exitCode = 1;
       },
     );
+
+  // addCommand does not pass on exitOverride and the output settings: copy them, as .command() would.
+  program.addCommand(
+    auditCommand(io, (code) => {
+      exitCode = code;
+    }).copyInheritedSettings(program),
+  );
 
   program
     .command('certs')

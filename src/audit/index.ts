@@ -1,0 +1,8 @@
+export {
+  auditObjects,
+  type AuditFinding,
+  type AuditOptions,
+  type AuditReport,
+  type AuditSummary,
+} from './report.js';
+export { flattenDocument, type InputProblem, type SourcedObject } from './objects.js';

@@ -1,0 +1,124 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/** A failed call to the API server, said the way a person can act on it. */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Read-only access to the API server: GET a path, get its JSON. */
+export interface KubeReader {
+  /** The API server URL, for messages. */
+  readonly server: string;
+  get(path: string): Promise<unknown>;
+}
+
+export interface KubeConnection {
+  /** A kubeconfig file; else $KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount. */
+  readonly kubeconfig?: string | undefined;
+  readonly context?: string | undefined;
+}
+
+const TIMEOUT_MS = 60_000;
+
+/**
+ * Connects with client-node's KubeConfig (every kubeconfig auth it knows: client certificates, tokens, exec
+ * plugins, in-cluster) but reads the raw JSON itself: the generated typed models drop fields they do not know,
+ * and an audit must see exactly what the apiserver stores, as the webhook does.
+ */
+export function connect(connection: KubeConnection): KubeReader {
+  const kc = new KubeConfig();
+  try {
+    if (connection.kubeconfig !== undefined) kc.loadFromFile(connection.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    // client-node throws plain errors for an unreadable or unparsable file.
+    const which = connection.kubeconfig ?? 'the kubeconfig';
+    throw new KubeApiError(
+      `cannot load ${which}: ${err instanceof Error ? err.message : String(err)}`,
+      null,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (connection.context !== undefined) {
+    if (kc.getContextObject(connection.context) === null)
+      throw new KubeApiError(`the kubeconfig has no context "${connection.context}"`, null);
+    kc.setCurrentContext(connection.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) throw new KubeApiError('the kubeconfig names no current cluster', null);
+  const server = cluster.server.replace(/\/+$/, '');
+
+  return {
+    server,
+    async get(path: string): Promise<unknown> {
+      const url = new URL(server + path);
+      const options: RequestOptions & { rejectUnauthorized?: boolean } = {
+        method: 'GET',
+        headers: { Accept: 'application/json' },
+        timeout: TIMEOUT_MS,
+      };
+      await kc.applyToHTTPSOptions(options);
+      const { status, body } = await send(url, options);
+      if (status >= 200 && status < 300) {
+        try {
+          return JSON.parse(body) as unknown;
+        } catch (err) {
+          throw new KubeApiError(`GET ${path}: the API server sent something that is not JSON`, status, {
+            cause: err,
+          });
+        }
+      }
+      throw new KubeApiError(`GET ${path}: ${status} ${statusMessage(body)}`, status);
+    },
+  };
+}
+
+function send(url: URL, options: RequestOptions): Promise<{ status: number; body: string }> {
+  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000}s`)));
+    req.on('error', (err) =>
+      reject(
+        new KubeApiError(`cannot reach the API server at ${url.origin}: ${err.message}`, null, {
+          cause: err,
+        }),
+      ),
+    );
+    req.end();
+  });
+}
+
+/** The `message` of a metav1.Status body, which says what was refused and why (RBAC names verb and resource). */
+function statusMessage(body: string): string {
+  try {
+    const status = JSON.parse(body) as unknown;
+    if (
+      typeof status === 'object' &&
+      status !== null &&
+      'message' in status &&
+      typeof status.message === 'string'
+    )
+      return status.message;
+  } catch {
+    // not a Status: fall through to the raw text
+  }
+  return body.slice(0, 200).trim() || '(no body)';
+}

@@ -1,0 +1,29 @@
+import { loadPolicyText, type CompiledPolicy } from '../policy/index.js';
+import { KubeApiError, type KubeReader } from './api-client.js';
+
+export interface PolicyConfigMap {
+  readonly namespace: string;
+  readonly name: string;
+  readonly key: string;
+}
+
+/** The policy the webhook enforces, read from its ConfigMap, so an audit judges with exactly that. */
+export async function policyFromConfigMap(api: KubeReader, where: PolicyConfigMap): Promise<CompiledPolicy> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(where.namespace)}/configmaps/${encodeURIComponent(where.name)}`;
+  const configMap = await api.get(path);
+  const data =
+    typeof configMap === 'object' && configMap !== null && 'data' in configMap ? configMap.data : undefined;
+  const text =
+    typeof data === 'object' && data !== null && where.key in data
+      ? (data as Record<string, unknown>)[where.key]
+      : undefined;
+  const label = `ConfigMap ${where.namespace}/${where.name}`;
+  if (typeof text !== 'string') throw new KubeApiError(`${label} has no data key "${where.key}"`, null);
+  const loaded = loadPolicyText(text);
+  if (!loaded.ok)
+    throw new KubeApiError(
+      `invalid policy in ${label} key ${where.key}:\n${loaded.errors.map((e) => `  ${e}`).join('\n')}`,
+      null,
+    );
+  return loaded.policy;
+}
