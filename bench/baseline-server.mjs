@@ -59,7 +59,9 @@ if (!handler) {
   process.exit(2);
 }
 // GET (the runner's readiness probe) is answered at once; every POST is a review.
-const server = https.createServer(tls, (req, res) => (req.method === 'GET' ? res.end('ok') : handler(req, res)));
+const server = https.createServer(tls, (req, res) =>
+  req.method === 'GET' ? res.end('ok') : handler(req, res),
+);
 server.keepAliveTimeout = 95_000;
 server.listen(Number(portText), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);

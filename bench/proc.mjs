@@ -11,7 +11,10 @@ export function processTicks(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted after its closing one.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ticks: Number(fields[11]) + Number(fields[12]), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
+    return {
+      ticks: Number(fields[11]) + Number(fields[12]),
+      comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    };
   } catch {
     return null;
   }
@@ -75,7 +78,8 @@ export function cpuWindow(serverPid) {
       for (const [pid, now] of allProcessTicks()) {
         if (pid === serverPid || pid === process.pid) continue;
         const delta = now.ticks - (start.all.get(pid)?.ticks ?? now.ticks);
-        if (delta > 0) top.push({ pid, comm: now.comm, cpuPct: round((100 * delta) / CLOCK_TICKS / seconds) });
+        if (delta > 0)
+          top.push({ pid, comm: now.comm, cpuPct: round((100 * delta) / CLOCK_TICKS / seconds) });
       }
       top.sort((a, b) => b.cpuPct - a.cpuPct);
       const others = Math.max(0, busy - server - self);

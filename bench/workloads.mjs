@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const fixture = (name) =>
-  JSON.parse(readFileSync(fileURLToPath(new URL(`../test/fixtures/admission/${name}`, import.meta.url)), 'utf8'));
+  JSON.parse(
+    readFileSync(fileURLToPath(new URL(`../test/fixtures/admission/${name}`, import.meta.url)), 'utf8'),
+  );
 
 /**
  * managedFields in the FieldsV1 form the apiserver writes: every field of the object as `f:<name>`, list items with
@@ -76,7 +78,8 @@ export function largePodReview() {
   const pod = review.request.object;
   const template = pod.spec.containers[0];
   // Sidecar-sized containers: the fixture's, without its 2 KB readiness script.
-  const { readinessProbe: _probe, ...lean } = template;
+  const lean = { ...template };
+  delete lean.readinessProbe;
   pod.spec.containers = Array.from({ length: 50 }, (_, i) => ({
     ...structuredClone(lean),
     name: `worker-${i}`,
