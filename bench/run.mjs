@@ -132,7 +132,63 @@ async function startServer(name, argv, work) {
   };
 }
 
+/**
+ * A new TLS connection per request (full handshake, no session reuse), `connections` at a time, for `duration`
+ * seconds. Not autocannon: its reconnectRate option drops the answered request from its count, and a
+ * `Connection: close` header leaves it writing into closing sockets.
+ */
+async function loadNewConnections(port, cell) {
+  const latencies = [];
+  let errors = 0;
+  let non2xx = 0;
+  const end = Date.now() + cell.duration * 1000;
+  const one = () =>
+    new Promise((resolve) => {
+      const started = process.hrtime.bigint();
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: cell.path,
+          agent: false,
+          rejectUnauthorized: false,
+          headers: { 'content-type': 'application/json', connection: 'close' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(cell.body);
+    });
+  await Promise.all(
+    Array.from({ length: cell.connections }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (q) =>
+    round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0, 0);
+  return {
+    requests: { total: latencies.length - non2xx },
+    latency: { p50: at(0.5), p99: at(0.99), max: at(1) },
+    errors,
+    timeouts: 0,
+    non2xx,
+  };
+}
+
 function load(port, cell) {
+  if (cell.reconnect) return loadNewConnections(port, cell);
   const opts = {
     url: `https://127.0.0.1:${port}${cell.path}`,
     method: 'POST',
@@ -142,7 +198,7 @@ function load(port, cell) {
     pipelining: 1,
     duration: cell.duration,
     timeout: 10,
-    ...(cell.reconnect ? { reconnectRate: 1 } : {}),
+
     ...(cell.rate ? { overallRate: cell.rate } : {}),
   };
   return new Promise((resolve, reject) => {
