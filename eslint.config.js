@@ -2,6 +2,7 @@
 // modules: STYLE.md's "pure core, thin shell", enforced rather than hoped for.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 const ioModules = [
   'fs',
@@ -24,7 +25,16 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-scripts/**', 'node_modules/**', 'coverage/**', 'test/e2e/controlplane/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-scripts/**',
+      'node_modules/**',
+      'coverage/**',
+      'test/e2e/controlplane/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -40,6 +50,8 @@ export default tseslint.config(
       ],
     },
   },
+  // The benchmark scripts are plain Node ESM.
+  { files: ['bench/**/*.mjs'], languageOptions: { globals: globals.node } },
   {
     files: [
       'src/reference/**',

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process, console, URL */
 // Measures `registry-gate audit` over a generated `kubectl get -A -o json` dump of N objects (default 10,000):
 // Deployments, their ReplicaSets and Pods (with ownerReferences and uids, as the API returns them), CronJobs,
 // bare Pods, and a few Services that are ignored. Run after `npm run build`:

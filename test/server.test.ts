@@ -458,6 +458,25 @@ describe('malformed requests get 4xx with a reason, and the server keeps serving
     expect(res.status).toBe(400);
   });
 
+  it.each([
+    ['a charset other than UTF-8', { 'Content-Type': 'application/json; charset=utf-16' }, 415, /charset/],
+    ['a compressed body', { 'Content-Encoding': 'gzip' }, 415, /Content-Encoding/],
+  ])('refuses %s with 415 and the reason', async (_name, headers, status, reason) => {
+    const res = await gate.post('/mutate', JSON.stringify(valid)).set(headers);
+    expect(res.status).toBe(status);
+    expect((res.body as { message?: string }).message ?? '').toMatch(reason);
+    expect((await gate.get('/healthz')).status).toBe(200);
+  });
+
+  it.each(['/mutate?timeout=10s', '/mutate/', '/MUTATE', '/mutate/warn/?timeout=10s'])(
+    'routes %s by its path alone, as express did',
+    async (path) => {
+      const res = await gate.post(path, valid);
+      expect(res.status).toBe(200);
+      expect((res.body as { response?: { uid?: string } }).response?.uid).toBe(valid.request.uid);
+    },
+  );
+
   it('accepts a large real-size body (a 50-container Pod)', async () => {
     const containers = Array.from({ length: 50 }, (_, i) => ({
       name: `c${i}`,

@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readJsonBody } from './body.js';
+
+/** A request as readJsonBody sees it: headers and a stream of body chunks. */
+function requestOf(headers: Record<string, string>, chunks: (string | Buffer)[]): IncomingMessage {
+  const stream = Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+  return Object.assign(stream, { headers }) as unknown as IncomingMessage;
+}
+
+const json = { 'content-type': 'application/json' };
+const LIMIT = 1024;
+
+describe('readJsonBody accepts declared UTF-8 JSON within the limit', () => {
+  const e = Buffer.from('"é"');
+  it.each([
+    ['application/json', json, ['{"a":1}'], { a: 1 }],
+    ['with charset', { 'content-type': 'application/json; charset=utf-8' }, ['[1]'], [1]],
+    ['quoted upper-case charset', { 'content-type': 'Application/JSON;charset="UTF-8"' }, ['{}'], {}],
+    ['a +json type', { 'content-type': 'application/merge-patch+json' }, ['{"b":true}'], { b: true }],
+    ['identity encoding', { ...json, 'content-encoding': 'identity' }, ['{}'], {}],
+    ['many chunks', json, ['{"a"', ':', '[1,', '2]}'], { a: [1, 2] }],
+    // A two-byte character split between chunks must not be decoded chunk by chunk.
+    ['a character split across chunks', json, [e.subarray(0, 2), e.subarray(2)], 'é'],
+    ['exactly the limit', json, [`"${'x'.repeat(LIMIT - 2)}"`], 'x'.repeat(LIMIT - 2)],
+  ])('%s', async (_name, headers, chunks, value) => {
+    expect(await readJsonBody(requestOf(headers, chunks), LIMIT)).toEqual({ ok: true, value });
+  });
+});
+
+describe('readJsonBody refuses with the status and reason the client needs', () => {
+  it.each([
+    ['no content type', {}, ['{}'], 400, /Content-Type must be application\/json$/],
+    ['text/plain', { 'content-type': 'text/plain' }, ['{}'], 400, /not text\/plain/],
+    ['json as a suffix only', { 'content-type': 'application/jsonx' }, ['{}'], 400, /Content-Type/],
+    ['UTF-16', { 'content-type': 'application/json; charset=utf-16' }, ['{}'], 415, /charset "utf-16"/],
+    ['gzip', { ...json, 'content-encoding': 'gzip' }, ['{}'], 415, /Content-Encoding "gzip"/],
+    ['declared too large', { ...json, 'content-length': String(LIMIT + 1) }, ['{}'], 413, /limit of 1024/],
+    ['streamed too large', json, ['[', '1,'.repeat(LIMIT), '1]'], 413, /limit of 1024/],
+    ['empty', json, [], 400, /not valid JSON/],
+    ['not JSON', json, ['hello'], 400, /not valid JSON/],
+    ['truncated', json, ['{"a":'], 400, /not valid JSON/],
+  ])('%s', async (_name, headers, chunks, status, reason) => {
+    const result = await readJsonBody(requestOf(headers, chunks), LIMIT);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.status).toBe(status);
+    expect(result.reason).toMatch(reason);
+  });
+
+  it('settles when the client goes away mid-body', async () => {
+    const stream = new Readable({ read() {} });
+    const req = Object.assign(stream, { headers: json }) as unknown as IncomingMessage;
+    const pending = readJsonBody(req, LIMIT);
+    stream.push('{"a":');
+    stream.destroy(new Error('aborted'));
+    expect(await pending).toMatchObject({ ok: false, status: 400, reason: expect.stringMatching(/cut off/) });
+  });
+});
