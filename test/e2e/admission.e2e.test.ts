@@ -9,8 +9,10 @@ import {
   ok,
   repoRoot,
   startGate,
+  stderrBesidesSortNote,
   transcript,
   waitFor,
+  withoutVolatileParts,
   type Gate,
   type Kubectl,
 } from './harness/index.js';
@@ -26,6 +28,7 @@ interface PodJson {
 }
 
 const DOC = 'docs/admission.md';
+const AUDIT_DOC = 'docs/auditing.md';
 /** test/e2e/manifests/blocked-pod.yaml: look-alikes of the mirror that no rewrite applies to, and Docker Hub. */
 const BLOCKED_POD_IMAGES = [
   'registry.mycorp.com.evil.io/app:1.0',
@@ -63,6 +66,7 @@ describeE2E('admission through the real kube-apiserver, as kubectl users see it'
     ]);
     expect((await kubectl(['get', 'deployment', 'web', '-n', 'shop'])).code).toBe(1);
     await expectDocumentedTranscript(DOC, 'dry-run-deployment', transcript(command, result));
+    await expectDocumentedTranscript(AUDIT_DOC, 'dry-run-deployment', transcript(command, result));
   });
 
   it('dry-runs every pod-template kind the same way', async () => {
@@ -237,14 +241,29 @@ describeE2E('admission through the real kube-apiserver, as kubectl users see it'
     ]);
   });
 
-  it('shows the rewrite in kubectl diff', async () => {
-    const command = 'kubectl diff -n shop -f test/e2e/manifests/web-pod.yaml';
+  it('shows the Pod as it would be stored with a dry-run -o yaml: mirror image, pull secret, annotation', async () => {
+    // The kubectl debug test above left Pod web behind.
     await ok(kubectl(['delete', 'pod', 'web', '-n', 'shop', '--wait=false', '--grace-period=0', '--force']));
     await waitFor(
       'Pod web to be gone',
       async () => ((await kubectl(['get', 'pod', 'web', '-n', 'shop'])).code === 1 ? true : undefined),
       30_000,
     );
+    const command = 'kubectl create --dry-run=server -n shop -f test/e2e/manifests/web-pod.yaml -o yaml';
+    const result = await run(command);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}- image: registry\.mycorp\.com\/dockerhub\/library\/nginx:1\.27$/m);
+    expect(result.stdout).toMatch(/^ {2}imagePullSecrets:\n {2}- name: mycorp-pull$/m);
+    expect((await kubectl(['get', 'pod', 'web', '-n', 'shop'])).code).toBe(1);
+    await expectDocumentedTranscript(
+      AUDIT_DOC,
+      'dry-run-pod-yaml',
+      withoutVolatileParts(transcript(command, result)),
+    );
+  });
+
+  it('shows the rewrite in kubectl diff', async () => {
+    const command = 'kubectl diff -n shop -f test/e2e/manifests/web-pod.yaml';
     const result = await run(command);
     expect(result.code).toBe(1); // kubectl diff: 1 means "differences found"
     expect(result.stdout).toMatch(/^\+ {2}- image: registry\.mycorp\.com\/dockerhub\/library\/nginx:1\.27$/m);
@@ -255,7 +274,7 @@ describeE2E('admission through the real kube-apiserver, as kubectl users see it'
 
   it('accepts the webhook configurations of manifests/ as they are, with server-side apply', async () => {
     const result = await kubectl(['apply', '--server-side', '--dry-run=server', '-k', 'manifests/base']);
-    expect(result.stderr).toBe('');
+    expect(stderrBesidesSortNote(result.stderr)).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
       'mutatingwebhookconfiguration.admissionregistration.k8s.io/registry-gate serverside-applied (server dry run)',

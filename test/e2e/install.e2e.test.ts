@@ -11,6 +11,7 @@ import {
   ok,
   repoRoot,
   startGate,
+  stderrBesidesSortNote,
   waitFor,
   type Gate,
   type Kubectl,
@@ -33,18 +34,6 @@ interface WebhookConfiguration {
   metadata: { resourceVersion: string };
   webhooks: { name: string; clientConfig: { caBundle?: string } }[];
 }
-
-/**
- * kubectl's built-in kustomize notes, as an informational log line, that the kustomization's own order (sortOptions:
- * fifo, webhook configurations first) wins over its default; that line is expected, nothing else on stderr is.
- */
-const unexpectedStderr = (stderr: string): string =>
-  stderr
-    .split('\n')
-    .filter(
-      (l) => l !== '' && !/^I\d{4} .* Warning: Sorting order is set both in 'kustomization.yaml'/.test(l),
-    )
-    .join('\n');
 
 const pems = (bundle: string): string[] =>
   bundle.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
@@ -103,13 +92,13 @@ describeE2E('installing with manifests/: kubectl apply -k, registry-gate certs, 
       // its TTL: an image change between overlays needs it deleted first, as docs/install.md says for upgrades.
       await ok(kubectl(['delete', 'job', 'registry-gate-certs', '-n', NS, '--ignore-not-found']));
       const dry = await kubectl(['apply', '--dry-run=server', '-k', overlay]);
-      expect({ overlay, code: dry.code, stderr: unexpectedStderr(dry.stderr) }).toEqual({
+      expect({ overlay, code: dry.code, stderr: stderrBesidesSortNote(dry.stderr) }).toEqual({
         overlay,
         code: 0,
         stderr: '',
       });
       const real = await kubectl(['apply', '-k', overlay]);
-      expect({ overlay, code: real.code, stderr: unexpectedStderr(real.stderr) }).toEqual({
+      expect({ overlay, code: real.code, stderr: stderrBesidesSortNote(real.stderr) }).toEqual({
         overlay,
         code: 0,
         stderr: '',
@@ -341,7 +330,7 @@ describeE2E('installing with manifests/: kubectl apply -k, registry-gate certs, 
       ]),
     );
     const dry = await kubectl(['apply', '--dry-run=server', '-k', 'manifests/overlays/cert-manager']);
-    expect({ code: dry.code, stderr: unexpectedStderr(dry.stderr) }).toEqual({ code: 0, stderr: '' });
+    expect({ code: dry.code, stderr: stderrBesidesSortNote(dry.stderr) }).toEqual({ code: 0, stderr: '' });
     expect(dry.stdout).toContain(
       'certificate.cert-manager.io/registry-gate-serving created (server dry run)',
     );
@@ -355,7 +344,7 @@ describeE2E('installing with manifests/: kubectl apply -k, registry-gate certs, 
     const removed = await kubectl(['delete', '-k', 'manifests/overlays/self-signed', '--timeout=90s'], {
       timeoutMs: 120_000,
     });
-    expect(unexpectedStderr(removed.stderr)).toBe('');
+    expect(stderrBesidesSortNote(removed.stderr)).toBe('');
     expect(removed.code).toBe(0);
     expect(removed.stdout.split('\n').slice(0, 2)).toEqual([
       'mutatingwebhookconfiguration.admissionregistration.k8s.io "registry-gate" deleted',

@@ -4,7 +4,7 @@ import { kubectlFor, ok, type Kubectl } from './kubectl.js';
 import { waitFor } from './process.js';
 
 export { startGate, repoRoot, writeE2EOverlay, type Gate, type GateOptions } from './gate.js';
-export { ok, type Kubectl, type Run } from './kubectl.js';
+export { ok, stderrBesidesSortNote, type Kubectl, type Run } from './kubectl.js';
 export { waitFor } from './process.js';
 
 export interface Cluster extends ControlPlaneInfo {
@@ -48,4 +48,4 @@ export async function createNamespace(
   );
   return name;
 }
-export { transcript, expectDocumentedTranscript } from './transcripts.js';
+export { transcript, expectDocumentedTranscript, withoutVolatileParts } from './transcripts.js';

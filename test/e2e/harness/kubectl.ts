@@ -44,3 +44,17 @@ export async function ok(run: Promise<Run>): Promise<string> {
   if (result.code !== 0) throw new Error(`kubectl exited ${result.code}: ${result.stderr || result.stdout}`);
   return result.stdout;
 }
+
+/**
+ * kubectl's built-in kustomize notes, as an informational log line, that a kustomization's own order
+ * (`sortOptions: fifo`, which manifests/ uses: webhook configurations first) wins over its default. That line is
+ * expected; this returns stderr without it.
+ */
+export function stderrBesidesSortNote(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter(
+      (l) => l !== '' && !/^I\d{4} .* Warning: Sorting order is set both in 'kustomization.yaml'/.test(l),
+    )
+    .join('\n');
+}

@@ -14,6 +14,19 @@ export function transcript(command: string, run: Run): string {
   return lines.join('\n');
 }
 
+/**
+ * What differs on every run (object uids, timestamps, generated names, kubectl diff's temp files), replaced by
+ * placeholders so that a documented transcript can stay the same; docs say so next to such transcripts.
+ */
+export function withoutVolatileParts(text: string): string {
+  return text
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uid>')
+    .replace(/"?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"?/g, '<time>')
+    .replace(/\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [+-]\d{4}/g, '\t<time>')
+    .replace(/kube-api-access-[a-z0-9]{5}/g, 'kube-api-access-<id>')
+    .replace(/\/tmp\/(LIVE|MERGED)-\d+/g, '/tmp/$1-<n>');
+}
+
 const UPDATE = process.env.REGISTRY_GATE_UPDATE_TRANSCRIPTS === '1';
 
 /**
