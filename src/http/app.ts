@@ -111,6 +111,10 @@ async function admit(
   if (deps.store.active === null) throw new ClientError(503, 'no valid policy is loaded yet');
   const body = await readJsonBody(req, limit);
   if (!body.ok) throw new ClientError(body.status, body.reason);
+  // As express.json()'s strict mode did: a JSON text that is not an object or array is not a request body.
+  if (typeof body.value !== 'object' || body.value === null) {
+    throw new ClientError(400, 'request body is not valid JSON: an object or array is expected');
+  }
   const started = process.hrtime.bigint();
   // The policy in force when the body arrived answers the request, even if a reload lands meanwhile.
   const active = deps.store.active;
