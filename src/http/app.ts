@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import {
   mutate,
   validate,
+  DecisionCache,
   readAdmissionReview,
   reviewResponse,
   type AdmissionOutcome,
   type AdmissionContext,
   type AdmissionRequest,
 } from '../admission/index.js';
-import { MODES, type CompiledPolicy, type Mode } from '../policy/index.js';
+import { MODES, type CompiledPolicy, type ImageContext, type Mode } from '../policy/index.js';
 import { readJsonBody } from './body.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyStore } from './policy-store.js';
@@ -29,6 +30,8 @@ export interface AppDependencies {
   readonly bodyLimitBytes?: number;
   /** Namespace/secret pairs whose pull-secret copy is missing (pull-secret propagation); none when it is off. */
   readonly missingPullSecrets?: () => ReadonlySet<string>;
+  /** Distinct image decisions remembered across requests (per policy generation); 0 turns the cache off. */
+  readonly decisionCacheSize?: number;
 }
 
 type Webhook = 'mutate' | 'validate';
@@ -37,7 +40,7 @@ const handlers: Record<
   (p: CompiledPolicy, r: AdmissionRequest, m: Mode, c: AdmissionContext) => AdmissionOutcome
 > = {
   mutate,
-  validate: (p, r, m) => validate(p, r, m),
+  validate: (p, r, m, c) => validate(p, r, m, c.decide),
 };
 const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
@@ -63,13 +66,15 @@ class ClientError extends Error {
 export function createApp(deps: AppDependencies): RequestListener {
   const limit = deps.bodyLimitBytes ?? 8 * 1024 * 1024;
   const rest = createColdRoutes(deps);
+  const cacheSize = deps.decisionCacheSize ?? 4096;
+  const decisions = cacheSize > 0 ? new DecisionCache(cacheSize) : null;
   return (req, res) => {
     const route = req.method === 'POST' ? admissionRoute(req.url ?? '/') : null;
     if (route === null) {
       rest(req, res);
       return;
     }
-    admit(deps, limit, route, req, res).catch((err: unknown) => fail(deps, req, res, err));
+    admit(deps, limit, decisions, route, req, res).catch((err: unknown) => fail(deps, req, res, err));
   };
 }
 
@@ -97,6 +102,7 @@ function admissionRoute(url: string): AdmissionRoute | null {
 async function admit(
   deps: AppDependencies,
   limit: number,
+  decisions: DecisionCache | null,
   route: AdmissionRoute,
   req: IncomingMessage,
   res: ServerResponse,
@@ -123,7 +129,12 @@ async function admit(
   if (!review.ok) throw new ClientError(400, review.reason);
   const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
   const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
-  const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets });
+  const decide =
+    decisions === null
+      ? undefined
+      : (image: string, context: ImageContext) =>
+          decisions.decide(active.generation, active.policy, image, context);
+  const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets, decide });
   if (outcome.evaluation.kind === 'malformed') throw new ClientError(400, outcome.evaluation.reason);
   sendJson(res, 200, reviewResponse(outcome.response));
   record(deps, webhook, review.request, outcome, active.generation, started);
