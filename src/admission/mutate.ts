@@ -52,7 +52,8 @@ export function mutate(
   warnings.push(...missingSecretWarnings(request.namespace, wanted, context.missingPullSecrets));
   const ops: PatchOperation[] = [];
   if (patchesObject) {
-    for (const f of rewriting) ops.push({ op: 'replace', path: f.site.pointer, value: rewriteTarget(f) });
+    // rewrites[i] is rewriting[i]: its `to` is formatted once for the patch, the log and the metrics.
+    rewriting.forEach((f, i) => ops.push({ op: 'replace', path: f.site.pointer, value: rewrites[i]!.to }));
     // imagePullSecrets of an existing Pod are immutable; a template's may change.
     if (request.operation === 'CREATE' || location.isTemplate) {
       ops.push(...pullSecretOps(location.specPath, evaluation.existingPullSecrets, wanted));

@@ -223,8 +223,17 @@ function record(
     mode: outcome.mode,
   });
   if (webhook === 'mutate' && outcome.mode !== 'audit') {
-    for (const r of outcome.rewrites)
-      deps.metrics.rewrites.inc({ source: r.source ?? '(short name)', mirror: r.mirror ?? '(none)' });
+    // One increment per distinct source and mirror (a 50-container Pod rewrites through three or four).
+    const counts = new Map<string, { source: string; mirror: string; n: number }>();
+    for (const r of outcome.rewrites) {
+      const source = r.source ?? '(short name)';
+      const mirror = r.mirror ?? '(none)';
+      const key = `${source}\n${mirror}`;
+      const seen = counts.get(key);
+      if (seen === undefined) counts.set(key, { source, mirror, n: 1 });
+      else seen.n++;
+    }
+    for (const { source, mirror, n } of counts.values()) deps.metrics.rewrites.inc({ source, mirror }, n);
   }
   log.info(
     {
