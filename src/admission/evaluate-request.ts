@@ -1,4 +1,9 @@
-import { evaluateImage, type CompiledPolicy, type ImageDecision } from '../policy/index.js';
+import {
+  evaluateImage,
+  type CompiledPolicy,
+  type ImageContext,
+  type ImageDecision,
+} from '../policy/index.js';
 import { findImages, siteKey, siteKeys, type ImageSite } from './image-walk.js';
 import { getPath, isRecord } from './pointer.js';
 import { podSpecLocation, type PodSpecLocation } from './pod-spec-table.js';
@@ -23,6 +28,9 @@ export type RequestEvaluation =
 /** Which webhook asks: the mutator looks at what images become; the validator at what will be pulled. */
 export type Phase = 'mutate' | 'validate';
 
+/** Decides one image under the request's policy: `evaluateImage`, or a cache of its answers (DecisionCache). */
+export type DecideImage = (image: string, context: ImageContext) => ImageDecision;
+
 /**
  * Finds the images of a request that this admission must decide and decides each. Only new or changed images
  * count on UPDATE (a label change on a running Pod with a grandfathered image must not be denied), and only
@@ -32,6 +40,7 @@ export function evaluateRequest(
   policy: CompiledPolicy,
   request: AdmissionRequest,
   phase: Phase,
+  decide?: DecideImage | undefined,
 ): RequestEvaluation {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') {
     return { kind: 'skipped', why: `operation ${request.operation}` };
@@ -55,10 +64,18 @@ export function evaluateRequest(
 
   // The validator judges a Pod as it stands (it must not trust that mutation ran), a template as its Pods will be.
   const judge = phase === 'validate' && !location.isTemplate ? 'as-written' : 'final';
-  const findings = sites.map((site) => ({
-    site,
-    decision: evaluateImage(policy, site.image, { judge, namespace: request.namespace }),
-  }));
+  const context: ImageContext = { judge, namespace: request.namespace };
+  // A Pod often repeats an image (sidecars, init and main container): decide each distinct one once.
+  const seen = new Map<string, ImageDecision>();
+  const findings: Finding[] = [];
+  for (const site of sites) {
+    let decision = seen.get(site.image);
+    if (decision === undefined) {
+      decision = decide ? decide(site.image, context) : evaluateImage(policy, site.image, context);
+      seen.set(site.image, decision);
+    }
+    findings.push({ site, decision });
+  }
   const secrets = getPath(spec, ['imagePullSecrets']);
   const existingPullSecrets = Array.isArray(secrets)
     ? secrets.flatMap((s: unknown) => (isRecord(s) && typeof s['name'] === 'string' ? [s['name']] : []))

@@ -1,4 +1,10 @@
-export { evaluateRequest, type Finding, type RequestEvaluation } from './evaluate-request.js';
+export { DecisionCache } from './decision-cache.js';
+export {
+  evaluateRequest,
+  type DecideImage,
+  type Finding,
+  type RequestEvaluation,
+} from './evaluate-request.js';
 export { findImages, type ImageSite } from './image-walk.js';
 export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';

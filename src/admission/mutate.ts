@@ -1,6 +1,6 @@
 import type { CompiledPolicy, Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateRequest, type Finding } from './evaluate-request.js';
+import { evaluateRequest, type DecideImage, type Finding } from './evaluate-request.js';
 import { boundedWarnings, rewriteText } from './messages.js';
 import { modeEffects } from './mode.js';
 import type { AdmissionOutcome, Rewrite } from './outcome.js';
@@ -15,6 +15,8 @@ export interface AdmissionContext {
    * namespace (yet). A Pod that needs one is admitted with a warning: the kubelet would pull without credentials.
    */
   readonly missingPullSecrets: ReadonlySet<string>;
+  /** How to decide one image (a DecisionCache shared across requests); `evaluateImage` when absent. */
+  readonly decide?: DecideImage | undefined;
 }
 
 const NO_CONTEXT: AdmissionContext = { missingPullSecrets: new Set() };
@@ -30,7 +32,7 @@ export function mutate(
   mode: Mode,
   context: AdmissionContext = NO_CONTEXT,
 ): AdmissionOutcome {
-  const evaluation = evaluateRequest(policy, request, 'mutate');
+  const evaluation = evaluateRequest(policy, request, 'mutate', context.decide);
   const base = { mode, evaluation, violations: [] as string[] };
   if (evaluation.kind !== 'evaluated') {
     return { ...base, decision: 'skip', rewrites: [], response: { uid: request.uid, allowed: true } };
@@ -50,7 +52,8 @@ export function mutate(
   warnings.push(...missingSecretWarnings(request.namespace, wanted, context.missingPullSecrets));
   const ops: PatchOperation[] = [];
   if (patchesObject) {
-    for (const f of rewriting) ops.push({ op: 'replace', path: f.site.pointer, value: rewriteTarget(f) });
+    // rewrites[i] is rewriting[i]: its `to` is formatted once for the patch, the log and the metrics.
+    rewriting.forEach((f, i) => ops.push({ op: 'replace', path: f.site.pointer, value: rewrites[i]!.to }));
     // imagePullSecrets of an existing Pod are immutable; a template's may change.
     if (request.operation === 'CREATE' || location.isTemplate) {
       ops.push(...pullSecretOps(location.specPath, evaluation.existingPullSecrets, wanted));

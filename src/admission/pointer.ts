@@ -1,6 +1,12 @@
 /** RFC 6901 JSON Pointer from path segments: `~` is written `~0` and `/` is written `~1`, in that order. */
 export function jsonPointer(segments: readonly (string | number)[]): string {
-  return segments.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+  let pointer = '';
+  for (const segment of segments) {
+    const s = String(segment);
+    pointer +=
+      s.includes('~') || s.includes('/') ? `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}` : `/${s}`;
+  }
+  return pointer;
 }
 
 /** A JSON object (not null, not an array). */

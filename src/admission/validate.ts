@@ -1,5 +1,5 @@
 import type { CompiledPolicy, Mode } from '../policy/index.js';
-import { evaluateRequest } from './evaluate-request.js';
+import { evaluateRequest, type DecideImage } from './evaluate-request.js';
 import { boundedWarnings, denialMessage, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
 import type { AdmissionOutcome } from './outcome.js';
@@ -10,8 +10,13 @@ import type { AdmissionRequest, AdmissionResponse } from './review.js';
  * one message with the fix. Never patches. In warn mode the same findings come back as warnings; in audit mode
  * the request is allowed without a word and the outcome is only logged and counted.
  */
-export function validate(policy: CompiledPolicy, request: AdmissionRequest, mode: Mode): AdmissionOutcome {
-  const evaluation = evaluateRequest(policy, request, 'validate');
+export function validate(
+  policy: CompiledPolicy,
+  request: AdmissionRequest,
+  mode: Mode,
+  decide?: DecideImage | undefined,
+): AdmissionOutcome {
+  const evaluation = evaluateRequest(policy, request, 'validate', decide);
   const base = { mode, evaluation, rewrites: [] };
   if (evaluation.kind !== 'evaluated') {
     return { ...base, decision: 'skip', violations: [], response: { uid: request.uid, allowed: true } };
