@@ -337,8 +337,8 @@ describe('malformed requests get 4xx with a reason, and the server keeps serving
     ['empty body', '', 400, /./],
     ['not JSON', 'hello', 400, /^request body is not valid JSON$/],
     ['truncated JSON', JSON.stringify(valid).slice(0, 50), 400, /^request body is not valid JSON/],
-    ['JSON null', 'null', 400, /AdmissionReview object/],
-    ['a JSON string', '"AdmissionReview"', 400, /AdmissionReview object/],
+    ['JSON null', 'null', 400, /not valid JSON/],
+    ['a JSON string', '"AdmissionReview"', 400, /not valid JSON/],
     ['a JSON array', '[]', 400, /AdmissionReview object/],
     [
       'wrong apiVersion',
