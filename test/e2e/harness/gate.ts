@@ -148,17 +148,26 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
   if (!server) throw new Error(`registry-gate did not start; see ${logFile}`);
   const running = server;
   const caBundle = options.certificate?.caBundle ?? (await readFile(join(certDir, 'ca.crt'), 'utf8'));
-  const overlay = await writeE2EOverlay(join(dir, 'overlay'), port, caBundle);
-  // A configuration another test (or a client-side `kubectl apply -k`) left would keep its service field beside
-  // the url under server-side apply: register afresh.
-  await kubectl(['delete', ...WEBHOOK_CONFIGURATIONS, '--ignore-not-found']);
-  await ok(kubectl(['apply', '--server-side', '--force-conflicts', '-k', overlay]));
+  const overlay = join(dir, 'overlay');
   const logs = async (): Promise<Record<string, unknown>[]> =>
     (await readFile(logFile, 'utf8'))
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  await waitUntilCalled(kubectl, logs);
+  // The server runs in the test's worker, not under the globalSetup's care: if registering fails, stop it here,
+  // or it would outlive the run (an afterAll cannot close a gate that startGate never returned).
+  try {
+    await writeE2EOverlay(overlay, port, caBundle);
+    // A configuration another test (or a client-side `kubectl apply -k`) left would keep its service field beside
+    // the url under server-side apply: register afresh.
+    await kubectl(['delete', ...WEBHOOK_CONFIGURATIONS, '--ignore-not-found']);
+    await ok(kubectl(['apply', '--server-side', '--force-conflicts', '-k', overlay]));
+    await waitUntilCalled(kubectl, logs);
+  } catch (err) {
+    await running.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     caBundle,
