@@ -1,5 +1,6 @@
 // The CLI as users run it: the built binary, real processes, stdout/stderr and exit codes.
 import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ beforeAll(() => {
   // The bin users get is the compiled one: test exactly that.
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
   expect(build.status, build.stdout + build.stderr).toBe(0);
+  // npx runs the bin file itself: it must be executable, as `npm run build` leaves it.
+  chmodSync(bin, 0o755);
 }, 120_000);
 
 function run(args: string[], stdin?: string): { code: number | null; stdout: string; stderr: string } {
