@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { auditObjects, type AuditReport, type SourcedObject } from '../audit/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
-import { connect, KubeApiError, type KubeReader } from '../kube/api-client.js';
+import type { KubeReader } from '../kube/api-client.js';
+import { KubeApiError } from '../kube/api-error.js';
 import { listWorkloads } from '../kube/list-workloads.js';
 import { policyFromConfigMap } from '../kube/policy-configmap.js';
 import { readInputs } from './audit-input.js';
@@ -71,7 +72,10 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
 
       const needsCluster = flags.cluster === true || flags.policyFromCluster === true;
       try {
-        const api = needsCluster ? connect({ kubeconfig: flags.kubeconfig, context: flags.context }) : null;
+        // Loaded only when asked for: the client library is most of the CLI's start-up time.
+        const api = needsCluster
+          ? (await import('../kube/api-client.js')).connect({ kubeconfig: flags.kubeconfig, context: flags.context })
+          : null;
         const policy = await choosePolicy(api, flags);
         const { objects, problems } =
           api !== null && flags.cluster === true

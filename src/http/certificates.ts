@@ -1,7 +1,6 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { issueCertificateAuthority, issueServingCertificate } from '../certs/issue.js';
 
 export interface ServingCertificate {
   readonly cert: string;
@@ -47,6 +46,8 @@ export async function ensureDevelopmentCertificates(
   days = 365,
 ): Promise<boolean> {
   if ((await exists(join(dir, CERT_FILE))) && (await exists(join(dir, KEY_FILE)))) return false;
+  // Imported only when there is something to issue: the certificate library is a third of a second at start.
+  const { issueCertificateAuthority, issueServingCertificate } = await import('../certs/issue.js');
   const now = new Date();
   const ca = await issueCertificateAuthority('registry-gate development CA', now, days);
   const serving = await issueServingCertificate(ca, names, now, days);

@@ -1,17 +1,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { KubeApiError } from './api-error.js';
 
-/** A failed call to the API server, said the way a person can act on it. */
-export class KubeApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | null,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { KubeApiError };
 
 /** Read-only access to the API server: GET a path, get its JSON. */
 export interface KubeReader {

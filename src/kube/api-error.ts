@@ -1,3 +1,6 @@
+// Free of @kubernetes/client-node, so that code which only describes or recognises a failed call (list-workloads,
+// policy-configmap, the audit command) does not load the client, which costs the server 0.6 s and ~70 MB at start.
+
 /** The HTTP status of a failed client-node call (ApiException carries `code`), or null for a network error. */
 export function statusOf(err: unknown): number | null {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
@@ -26,3 +29,15 @@ export function describeApiError(err: unknown): string {
   }
   return `HTTP ${status}${reason}`;
 }
+
+/** A failed call to the API server, said the way a person can act on it. */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+import { SERVICE_ACCOUNT_DIR } from './namespace.js';
 
 /**
  * The API client configuration: the file given, else the Pod's service account when running in a cluster, else
@@ -14,13 +13,4 @@ export function loadKubeConfig(file: string | null): KubeConfig {
     kc.loadFromCluster();
   else kc.loadFromDefault();
   return kc;
-}
-
-/** The namespace the server runs in: the service account's namespace in a cluster, else `$POD_NAMESPACE`. */
-export function currentNamespace(): string | null {
-  try {
-    return readFileSync(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').trim() || null;
-  } catch {
-    return process.env['POD_NAMESPACE'] || null;
-  }
 }

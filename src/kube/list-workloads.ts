@@ -1,5 +1,6 @@
 import { flattenDocument, type InputProblem, type SourcedObject } from '../audit/index.js';
-import { KubeApiError, type KubeReader } from './api-client.js';
+import type { KubeReader } from './api-client.js';
+import { KubeApiError } from './api-error.js';
 import { collectionPath, POD_BEARING_RESOURCES, type ResourcePath } from './pod-bearing-resources.js';
 
 export interface ListProgress {

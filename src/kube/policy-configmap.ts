@@ -1,5 +1,6 @@
 import { loadPolicyText, type CompiledPolicy } from '../policy/index.js';
-import { KubeApiError, type KubeReader } from './api-client.js';
+import type { KubeReader } from './api-client.js';
+import { KubeApiError } from './api-error.js';
 
 export interface PolicyConfigMap {
   readonly namespace: string;
