@@ -74,7 +74,10 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
       try {
         // Loaded only when asked for: the client library is most of the CLI's start-up time.
         const api = needsCluster
-          ? (await import('../kube/api-client.js')).connect({ kubeconfig: flags.kubeconfig, context: flags.context })
+          ? (await import('../kube/api-client.js')).connect({
+              kubeconfig: flags.kubeconfig,
+              context: flags.context,
+            })
           : null;
         const policy = await choosePolicy(api, flags);
         const { objects, problems } =

@@ -40,4 +40,3 @@ export class KubeApiError extends Error {
     super(message, options);
   }
 }
-
