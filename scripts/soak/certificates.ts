@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
+import { issueCertificateAuthority, issueServingCertificate } from '../../src/certs/issue.js';
 
 export interface CertificateSet {
   readonly ca: string;
@@ -9,43 +9,16 @@ export interface CertificateSet {
   readonly renewed: { readonly cert: string; readonly key: string };
 }
 
-const ec = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-
-/** One CA and two serving certificates for localhost / 127.0.0.1 that it signs. */
+/** One CA and two serving certificates for localhost / 127.0.0.1 that it signs, made as the server makes its own. */
 export async function makeCertificates(): Promise<CertificateSet> {
-  const notBeforeDate = new Date(Date.now() - 5 * 60_000);
-  const notAfterDate = new Date(Date.now() + 86_400_000);
-  const ca = await generate([{ name: 'commonName', value: 'registry-gate soak CA' }], {
-    ...ec,
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  const serving = async (): Promise<{ cert: string; key: string }> => {
-    const pair = await generate([{ name: 'commonName', value: 'localhost' }], {
-      ...ec,
-      notBeforeDate,
-      notAfterDate,
-      ca: { key: ca.private, cert: ca.cert },
-      extensions: [
-        { name: 'basicConstraints', cA: false, critical: true },
-        { name: 'keyUsage', digitalSignature: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            { type: 2, value: 'localhost' },
-            { type: 7, ip: '127.0.0.1' },
-          ],
-        },
-      ],
-    });
-    return { cert: pair.cert, key: pair.private };
+  const now = new Date();
+  const ca = await issueCertificateAuthority('registry-gate soak CA', now, 1);
+  const names = { dns: ['localhost'], ips: ['127.0.0.1'] };
+  return {
+    ca: ca.cert,
+    first: await issueServingCertificate(ca, names, now, 1),
+    renewed: await issueServingCertificate(ca, names, now, 1),
   };
-  return { ca: ca.cert, first: await serving(), renewed: await serving() };
 }
 
 /** Writes the serving pair in the layout `serve --cert-dir` reads (tls.crt, tls.key, ca.crt). */

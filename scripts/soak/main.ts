@@ -13,8 +13,9 @@ import { GateProcess } from './gate-process.js';
 import { Load } from './load.js';
 import { median, mib, ms, window } from './stats.js';
 
-// Compiled to dist-scripts/main.js: the checkout is one level up.
-const root = fileURLToPath(new URL('..', import.meta.url));
+// Compiled to dist-scripts/scripts/soak/main.js (with the src/ modules it shares under dist-scripts/src/): the
+// checkout is three levels up.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const RELOAD_MS = 500;
 const SHUTDOWN_DELAY_MS = 3000;
 

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { generate } from 'selfsigned';
+import { issueCertificateAuthority, issueServingCertificate } from '../../../src/certs/issue.js';
 
 /** A certificate and its key, PEM. */
 export interface KeyPair {
@@ -44,34 +45,18 @@ async function clientCertificate(ca: KeyPair, commonName: string, organization?:
 
 /** Everything a throw-away control plane on 127.0.0.1 needs: one CA for serving and client certificates. */
 export async function makeControlPlanePki(): Promise<ControlPlanePki> {
-  const caMade = await generate([{ name: 'commonName', value: 'registry-gate e2e CA' }], {
-    ...EC,
-    ...validity(),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  const ca = { cert: caMade.cert, key: caMade.private };
-  const servingMade = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {
-    ...EC,
-    ...validity(),
-    ca: { key: ca.key, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 2, value: 'kubernetes.default.svc' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '127.0.100.1' }, // the first address of --service-cluster-ip-range
-        ],
-      },
-    ],
-  });
+  // The CA and the serving certificate are made as registry-gate makes its own (src/certs/issue.ts).
+  const now = new Date();
+  const ca = await issueCertificateAuthority('registry-gate e2e CA', now, 1);
+  const apiServer = await issueServingCertificate(
+    ca,
+    {
+      dns: ['localhost', 'kubernetes.default.svc'],
+      ips: ['127.0.0.1', '127.0.100.1'], // the second: the first address of --service-cluster-ip-range
+    },
+    now,
+    1,
+  );
   const { publicKey, privateKey } = generateKeyPairSync('ec', {
     namedCurve: 'P-256',
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -79,7 +64,7 @@ export async function makeControlPlanePki(): Promise<ControlPlanePki> {
   });
   return {
     ca,
-    apiServer: { cert: servingMade.cert, key: servingMade.private },
+    apiServer,
     admin: await clientCertificate(ca, 'e2e-admin', 'system:masters'),
     controllerManager: await clientCertificate(ca, 'system:kube-controller-manager'),
     serviceAccount: { publicKey, privateKey },
