@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EXPLAIN_CONTRACT_FIELDS as CONTRACT_FIELDS } from './helpers/explain-contract.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'dist', 'main.js');
@@ -23,24 +24,6 @@ function run(args: string[], stdin?: string): { code: number | null; stdout: str
   const r = spawnSync(process.execPath, [bin, ...args], { input: stdin ?? '', encoding: 'utf8', cwd: root });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-const CONTRACT_FIELDS = [
-  'input',
-  'valid',
-  'error',
-  'resolved',
-  'domain',
-  'path',
-  'tag',
-  'digest',
-  'final',
-  'mirror',
-  'decision',
-  'code',
-  'rule',
-  'pullSecrets',
-  'warnings',
-];
 
 describe('registry-gate explain', () => {
   it('prints one JSON object per stdin line, in order, with exactly the contract fields', () => {

@@ -1,0 +1,22 @@
+/**
+ * The fields of one `registry-gate explain -o json` record, in order: the contract of DESIGN.md's "Interfaces"
+ * section that other tools parse. Written out here, not imported from src/, so a change to the code cannot
+ * quietly change what the tests expect.
+ */
+export const EXPLAIN_CONTRACT_FIELDS = [
+  'input',
+  'valid',
+  'error',
+  'resolved',
+  'domain',
+  'path',
+  'tag',
+  'digest',
+  'final',
+  'mirror',
+  'decision',
+  'code',
+  'rule',
+  'pullSecrets',
+  'warnings',
+] as const;
