@@ -27,7 +27,11 @@ export function ourProcesses(
   markers: Record<string, string>,
   known: ReadonlyMap<number, string> = new Map(),
 ): Map<number, string> {
-  const found = new Map<number, string>([[process.pid, 'load generator']]);
+  // vitest's main process relays this worker's output: ours, though it hardly works.
+  const found = new Map<number, string>([
+    [process.pid, 'load generator'],
+    [process.ppid, 'vitest'],
+  ]);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);

@@ -13,14 +13,30 @@ import { parseArgs } from 'node:util';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const NUMBERS = ['duration', 'warmup', 'saturate', 'concurrency', 'rate', 'rounds'];
 
+const USAGE = `usage: npm run bench:controlplane -- [options]
+  --quick            short phases for trying changes (5 s at the rate, 1 round)
+  --duration S       seconds at the fixed rate per phase (default 20)
+  --warmup S         unmeasured seconds at the rate before each phase (default 3)
+  --saturate S       seconds of the saturating closed loop per phase (default 5)
+  --concurrency N    creates in flight in the saturating loop (default 8)
+  --rate N           creates per second of the fixed rate (default 50)
+  --rounds N         rounds of baseline, floor, replay, gate (default 2)
+  --out FILE         the JSON (default bench/results/controlplane-<time>.json)
+`;
+
 function settings() {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
       ...Object.fromEntries(NUMBERS.map((name) => [name, { type: 'string' }])),
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   // options.ts checks them again and applies the defaults and --quick's settings.
   const out = values.quick ? { quick: true } : {};
   for (const name of NUMBERS) {
@@ -38,7 +54,7 @@ let options;
 try {
   options = settings();
 } catch (err) {
-  process.stderr.write(`bench:controlplane: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench:controlplane: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   process.exit(2);
 }
 
