@@ -85,10 +85,7 @@ export function printSummary(
   }
   const fewest = Math.min(...pooled.map((p) => p.fixedRateMs.creates));
   if (fewest < 1000) {
-    write(
-      `\n(${fewest} creates per phase kind: the p99 is the ${Math.ceil(fewest / 100)}th slowest of them, mostly noise; ` +
-        'the default run pools 2,000)\n',
-    );
+    write(`\n(${fewest} creates per kind of phase: too few for a steady p99; the default run pools 2,000)\n`);
   }
   write('\ntargets\n');
   for (const t of checks) {
