@@ -1,8 +1,8 @@
 // Pod creates through the real kube-apiserver of the e2e harness (server-side dry-run), interleaved: without
 // webhooks, with two stand-ins registered in registry-gate's place (stand-in.ts: the cheapest webhook, and one
-// replaying registry-gate's answers), and with the registry-gate webhooks. A benchmark hosted by vitest for the e2e globalSetup and TypeScript: it prints figures and
-// writes JSON, and fails only when it cannot measure. Run it with `npm run bench:controlplane`
-// (bench/controlplane/run.mjs); docs/benchmarks.md explains the figures.
+// replaying registry-gate's answers), and with the registry-gate webhooks. A benchmark, hosted by vitest for the
+// e2e globalSetup and TypeScript: it prints figures and writes JSON, and fails only when it cannot measure. Run it
+// with `npm run bench:controlplane` (bench/controlplane/run.mjs); docs/benchmarks.md explains the figures.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
