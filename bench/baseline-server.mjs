@@ -1,14 +1,16 @@
 // The comparison servers of the benchmark, on the same TLS key and certificate as registry-gate:
 //   bare          node:https, reads the whole body, answers a fixed allowed review (the transport limit);
 //   bare-parse    the same plus JSON.parse of the body, answering with its uid (the floor every webhook pays);
-//   express-echo  express 5 + express.json(), answering a fixed review with the uid (the common stack).
-// Usage: node bench/baseline-server.mjs <kind> <port> <certDir>; prints "listening <port>" when ready.
+//   express-echo  express 5 + express.json(), answering a fixed review with the uid (the common stack);
+//   replay        bare-parse answering each path with a recorded response (uid replaced), from a JSON file
+//                 {"/mutate": response, …}: registry-gate's answers without its work (bench/controlplane/).
+// Usage: node bench/baseline-server.mjs <kind> <port> <certDir> [answers.json]; prints "listening <port>" when ready.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import express from 'express';
 
-const [kind, portText, certDir] = process.argv.slice(2);
+const [kind, portText, certDir, answersFile] = process.argv.slice(2);
 const tls = {
   cert: readFileSync(join(certDir, 'tls.crt')),
   key: readFileSync(join(certDir, 'tls.key')),
@@ -41,6 +43,22 @@ const handlers = {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
       res.end(out);
     }),
+  replay: (() => {
+    const answers = answersFile ? JSON.parse(readFileSync(answersFile, 'utf8')) : {};
+    return (req, res) =>
+      readBody(req, (body) => {
+        const review = JSON.parse(body.toString('utf8'));
+        // The apiserver calls `<path>?timeout=5s`.
+        const recorded = answers[req.url.split('?')[0]];
+        const out = JSON.stringify({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          response: { ...(recorded ?? { allowed: true }), uid: review.request.uid },
+        });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+        res.end(out);
+      });
+  })(),
   'express-echo': (() => {
     const app = express();
     app.disable('x-powered-by');
