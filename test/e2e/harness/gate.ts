@@ -11,6 +11,9 @@ const WEBHOOK_CONFIGURATIONS = [
   'validatingwebhookconfiguration/registry-gate',
 ];
 
+/** Longer than the server's log flush interval (src/cli/program.ts: 200 ms). */
+const LOG_FLUSH_WAIT_MS = 300;
+
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export interface Gate {
@@ -22,7 +25,7 @@ export interface Gate {
   readonly overlay: string;
   /** GET on the gate's own HTTPS port (`/metrics`, `/readyz`); the body, whatever the status. */
   get(path: string): Promise<string>;
-  /** Every JSON log line so far. */
+  /** Every JSON log line so far (it waits out the server's 200 ms log batching first). */
   logs(): Promise<Record<string, unknown>[]>;
   /** Replaces the served certificate files (the server reloads them), as a Secret update does in a cluster. */
   rotateCertificate(pair: { cert: string; key: string }): Promise<void>;
@@ -149,11 +152,15 @@ export async function startGate(kubectl: Kubectl, options: GateOptions): Promise
   const running = server;
   const caBundle = options.certificate?.caBundle ?? (await readFile(join(certDir, 'ca.crt'), 'utf8'));
   const overlay = join(dir, 'overlay');
-  const logs = async (): Promise<Record<string, unknown>[]> =>
-    (await readFile(logFile, 'utf8'))
+  const logs = async (): Promise<Record<string, unknown>[]> => {
+    // The server writes its log in batches, at the latest every 200 ms: what happened before this call is in
+    // the file once that time has passed.
+    await new Promise((resolveWait) => setTimeout(resolveWait, LOG_FLUSH_WAIT_MS));
+    return (await readFile(logFile, 'utf8'))
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
   // The server runs in the test's worker, not under the globalSetup's care: if registering fails, stop it here,
   // or it would outlive the run (an afterAll cannot close a gate that startGate never returned).
   try {
