@@ -36,8 +36,12 @@ export class Propagation {
 
   follow(spec: RegistryPolicy): void {
     this.latest = spec;
-    if (this.controller === null && this.starting === null && propagations(spec).length > 0)
-      this.starting = this.start();
+    if (this.controller === null && this.starting === null && propagations(spec).length > 0) {
+      // A start that failed (no API access, a bad kubeconfig) is tried again by the next policy that asks.
+      this.starting = this.start().finally(() => {
+        if (this.controller === null) this.starting = null;
+      });
+    }
     this.controller?.setPolicy(spec);
   }
 
@@ -50,7 +54,6 @@ export class Propagation {
     if (pullSecrets === undefined) {
       this.problem = 'the policy names pull-secret sources but this server was started without API access';
       logger.error(this.problem);
-      this.starting = null; // the next policy that asks tries again, as before
       return;
     }
     try {
@@ -78,7 +81,6 @@ export class Propagation {
       const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
       this.problem = `cannot load the API configuration: ${reason.slice(0, 200)}`;
       logger.error({ reason: this.problem }, 'pull-secret propagation cannot start');
-      this.starting = null;
     }
   }
 
