@@ -17,11 +17,11 @@ export interface Io {
   readonly stderrIsTerminal?: boolean;
 }
 
-/** Exit codes: 0 all allowed, 1 something denied or invalid, 2 usage or input error. */
-/** Log lines are held at most this long (or until this many bytes wait) before they are written. */
+/** Log lines wait until this many bytes are pending, or at most this long, before they are written. */
 const LOG_BATCH_BYTES = 4096;
 const LOG_FLUSH_MS = 200;
 
+/** Exit codes: 0 all allowed, 1 something denied or invalid, 2 usage or input error. */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   let exitCode = 0;
   const program = new Command('registry-gate')
@@ -89,7 +89,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
             },
           },
           // Lines are written in batches of 4 KiB or every 200 ms, whichever comes first (and at exit): one
-          // write per admission line cost the 8 KB /mutate 14 % of its CPU in the benchmark (docs/benchmarks.md).
+          // write per admission line cost the 8 KB /mutate about a tenth of its CPU in the benchmark (docs/benchmarks.md).
           pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
         );
         try {

@@ -3,8 +3,6 @@ import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { KubeApiError } from './api-error.js';
 
-export { KubeApiError };
-
 /** Read-only access to the API server: GET a path, get its JSON. */
 export interface KubeReader {
   /** The API server URL, for messages. */
