@@ -23,7 +23,7 @@ set -euo pipefail
 exec 3>&1 1>&2
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-all_bins=(kube-apiserver etcd kubectl kube-controller-manager)
+all_bins=(kube-apiserver etcd kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)
 
 only=""
 into=""
