@@ -5,7 +5,8 @@ import {
   type ImageDecision,
 } from '../policy/index.js';
 import { findImages, siteKey, siteKeys, type ImageSite } from './image-walk.js';
-import { getPath, isRecord } from './pointer.js';
+import { isRecord } from '../policy/index.js';
+import { getPath } from './pointer.js';
 import { podSpecLocation, type PodSpecLocation } from './pod-spec-table.js';
 import type { AdmissionRequest } from './review.js';
 

@@ -1,4 +1,5 @@
-import { isRecord, jsonPointer } from './pointer.js';
+import { isRecord } from '../policy/index.js';
+import { jsonPointer } from './pointer.js';
 
 /** RFC 6902 operations the mutator emits: `replace` an image, `add` secrets and annotations. */
 export type PatchOperation =

@@ -1,4 +1,4 @@
-import { isRecord } from '../admission/pointer.js';
+import { isRecord } from '../policy/index.js';
 
 /** One Kubernetes object read from somewhere, with where it came from (for people: `app.yaml:12`). */
 export interface SourcedObject {

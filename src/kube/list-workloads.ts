@@ -1,4 +1,5 @@
 import { flattenDocument, type InputProblem, type SourcedObject } from '../audit/index.js';
+import { isRecord } from '../policy/index.js';
 import type { KubeReader } from './api-client.js';
 import { KubeApiError } from './api-error.js';
 import { collectionPath, POD_BEARING_RESOURCES, type ResourcePath } from './pod-bearing-resources.js';
@@ -76,11 +77,7 @@ export async function listWorkloads(api: KubeReader, options: ListOptions): Prom
   return objects;
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
+const asRecord = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
 
 function continueToken(page: unknown): string | undefined {
   const metadata = asRecord(page)['metadata'];

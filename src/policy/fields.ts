@@ -11,7 +11,8 @@ export class FieldErrors {
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not an array. The one such check of the code base (documents, reviews, objects). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -32,7 +33,7 @@ export class MapReader {
 
   static of(value: unknown, path: string, errors: FieldErrors): MapReader | null {
     if (value === undefined || value === null) return new MapReader({}, path, errors);
-    if (!isObject(value)) {
+    if (!isRecord(value)) {
       errors.add(path, `must be a map, not ${describe(value)}`);
       return null;
     }

@@ -4,3 +4,4 @@ export { DEFAULT_POLICY_YAML } from './default-policy.js';
 export { evaluateImage, type ImageContext } from './evaluate.js';
 export { loadPolicy, loadPolicyText, type PolicyResult } from './load.js';
 export { MODES, type Mode, type RegistryPolicy } from './types.js';
+export { isRecord } from './fields.js';

@@ -1,4 +1,4 @@
-import { FieldErrors, MapReader, isObject } from './fields.js';
+import { FieldErrors, MapReader, isRecord } from './fields.js';
 import {
   MODES,
   POLICY_API_VERSION,
@@ -27,7 +27,7 @@ export function isNamespaceName(name: string): boolean {
  * its field path. Meaning (entries, cross-field rules) is checked by compilePolicy.
  */
 export function readPolicy(doc: unknown, errors: FieldErrors): RegistryPolicy | null {
-  if (!isObject(doc)) {
+  if (!isRecord(doc)) {
     errors.add('(document)', 'must be a RegistryPolicy map');
     return null;
   }

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { isObject } from '../policy/fields.js';
+import { isRecord } from '../policy/fields.js';
 import { importOpenShift } from './openshift.js';
 import { policyDocument, policyText } from './policy-document.js';
 
@@ -23,7 +23,7 @@ export function mergeClusterSources(baseText: string, objects: readonly unknown[
   } catch (err) {
     return { ok: false, errors: [`policy file: ${err instanceof Error ? err.message : String(err)}`] };
   }
-  if (!isObject(base)) return { ok: false, errors: ['policy file: must be a RegistryPolicy map'] };
+  if (!isRecord(base)) return { ok: false, errors: ['policy file: must be a RegistryPolicy map'] };
   const sorted = [...objects].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
   const imported = importOpenShift(sorted.map((doc) => ({ doc, file: CLUSTER_ORIGIN })));
   if (!imported.ok) return { ok: false, errors: imported.errors };
@@ -31,7 +31,7 @@ export function mergeClusterSources(baseText: string, objects: readonly unknown[
 }
 
 function sortKey(object: unknown): string {
-  if (!isObject(object)) return '';
-  const name = isObject(object.metadata) ? String(object.metadata.name) : '';
+  if (!isRecord(object)) return '';
+  const name = isRecord(object.metadata) ? String(object.metadata.name) : '';
   return `${String(object.kind)}/${name}`;
 }

@@ -1,4 +1,4 @@
-import { FieldErrors, MapReader, isObject } from '../policy/fields.js';
+import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
 import type { MirrorRule } from '../policy/types.js';
 import { coveringEntry } from './coverage.js';
 import { mergeMirrorSets, type MergedMirrors, type MirrorSetEntry } from './mirror-merge.js';
@@ -54,7 +54,7 @@ const IMAGE_FIELDS_WITHOUT_ADMISSION_MEANING: readonly string[] = [
 /** Lists (`oc get … -o yaml`) are flattened; everything else is one object. */
 function objectsOf(documents: readonly SourceDocument[]): { object: unknown; file: string }[] {
   return documents.flatMap(({ doc, file }) =>
-    isObject(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)
+    isRecord(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)
       ? doc.items.map((object: unknown) => ({ object, file }))
       : [{ object: doc, file }],
   );
@@ -62,7 +62,7 @@ function objectsOf(documents: readonly SourceDocument[]): { object: unknown; fil
 
 function nameOf(object: Record<string, unknown>): string {
   const metadata = object.metadata;
-  return isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
+  return isRecord(metadata) && typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
 }
 
 /**
@@ -78,7 +78,7 @@ export function importOpenShift(documents: readonly SourceDocument[]): ImportRes
   let image: { object: Record<string, unknown>; document: string } | null = null;
 
   for (const { object, file } of objectsOf(documents)) {
-    if (!isObject(object)) {
+    if (!isRecord(object)) {
       errors.add(file, 'each document must be a Kubernetes object (a map)');
       continue;
     }

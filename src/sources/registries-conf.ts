@@ -1,5 +1,5 @@
 import { TomlError, parse } from 'smol-toml';
-import { FieldErrors, MapReader, isObject } from '../policy/fields.js';
+import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
 import type { MirrorRule } from '../policy/types.js';
 import type { Alias, ImportResult, Origin, Sourced } from './rules.js';
 
@@ -56,8 +56,8 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
       );
       continue;
     }
-    if (!isObject(doc)) continue;
-    if (isObject(doc.registries)) {
+    if (!isRecord(doc)) continue;
+    if (isRecord(doc.registries)) {
       errors.add(
         `${file} registries`,
         'the v1 format ([registries.search] …) is not supported: convert to v2 ([[registry]])',
