@@ -59,7 +59,7 @@ export default tseslint.config(
       'src/admission/**',
       'src/pull-secrets/**',
       'src/leader/**',
-      'src/sources/**',
+      'src/policy-import/**',
       'src/audit/**',
     ],
     ignores: ['**/*.test.ts'],

@@ -5,4 +5,4 @@ export {
   type AuditReport,
   type AuditSummary,
 } from './report.js';
-export { flattenDocument, type InputProblem, type SourcedObject } from './objects.js';
+export { flattenDocument, type InputProblem, type InputObject } from './objects.js';

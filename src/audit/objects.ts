@@ -1,7 +1,7 @@
 import { isRecord } from '../policy/index.js';
 
 /** One Kubernetes object read from somewhere, with where it came from (for people: `app.yaml:12`). */
-export interface SourcedObject {
+export interface InputObject {
   readonly object: Record<string, unknown>;
   /** `file:line`, `file items[3]`, `cluster`, or null when nobody can say. */
   readonly source: string | null;
@@ -22,7 +22,7 @@ export interface InputProblem {
 export function flattenDocument(
   document: unknown,
   source: string | null,
-  out: SourcedObject[],
+  out: InputObject[],
   problems: InputProblem[],
 ): void {
   if (document === null || document === undefined) return;

@@ -4,7 +4,7 @@ import type { CompiledPolicy, Judge, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { evaluateObject, memoizedDecide } from './evaluate-object.js';
 import { controllerOf, identityOf } from './identity.js';
-import type { InputProblem, SourcedObject } from './objects.js';
+import type { InputProblem, InputObject } from './objects.js';
 import { topOwners, type Workload } from './owners.js';
 
 /**
@@ -77,7 +77,7 @@ export interface AuditOptions {
  */
 export function auditObjects(
   policy: CompiledPolicy,
-  objects: readonly SourcedObject[],
+  objects: readonly InputObject[],
   options: AuditOptions = {},
 ): AuditReport {
   const problems: InputProblem[] = [];

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { auditObjects, type AuditReport, type SourcedObject } from '../audit/index.js';
+import { auditObjects, type AuditReport, type InputObject } from '../audit/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import type { KubeReader } from '../kube/api-client.js';
 import { KubeApiError } from '../kube/api-error.js';
@@ -106,7 +106,7 @@ async function choosePolicy(api: KubeReader | null, flags: AuditFlags): Promise<
   });
 }
 
-async function listCluster(api: KubeReader, flags: AuditFlags, io: AuditIo): Promise<SourcedObject[]> {
+async function listCluster(api: KubeReader, flags: AuditFlags, io: AuditIo): Promise<InputObject[]> {
   const progress = listProgress(io.stderr, io.stderrIsTerminal === true);
   try {
     return await listWorkloads(api, {

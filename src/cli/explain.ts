@@ -27,7 +27,7 @@ export interface ExplainRecord {
   origins?: string[];
 }
 
-/** Field path → origin comments of the policy file (see sources/policy-origins.ts). */
+/** Field path → origin comments of the policy file (see policy-import/policy-origins.ts). */
 export type PolicyOrigins = ReadonlyMap<string, readonly string[]>;
 
 /** `decision` judges the final image, as for a pod template. */

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadPolicyText } from '../policy/index.js';
-import { importOpenShift } from '../sources/openshift.js';
-import { policyDocument, policyText } from '../sources/policy-document.js';
-import { importRegistriesConf } from '../sources/registries-conf.js';
-import type { ImportResult } from '../sources/rules.js';
+import { importOpenShift } from '../policy-import/openshift.js';
+import { policyDocument, policyText } from '../policy-import/policy-document.js';
+import { importRegistriesConf } from '../policy-import/registries-conf.js';
+import type { ImportResult } from '../policy-import/rules.js';
 import { UsageError } from './policy-file.js';
 
 export const IMPORT_SOURCES = ['openshift', 'registries-conf'] as const;

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { EXPORT_FORMATS, exportPolicy, type ExportFormat } from '../sources/export.js';
-import { readPolicyOrigins } from '../sources/policy-origins.js';
+import { EXPORT_FORMATS, exportPolicy, type ExportFormat } from '../policy-import/export.js';
+import { readPolicyOrigins } from '../policy-import/policy-origins.js';
 import { IMPORT_SOURCES, guessSource, importPolicy, type ImportSource } from './policy-import.js';
 import { policyFromFile } from './policy-file.js';
 import type { Io } from './program.js';

@@ -2,7 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { PolicyStore, ReloadResult } from '../http/policy-store.js';
 import { defaultKubeConfig, followOpenShift, type FollowOptions } from '../kube/openshift-informers.js';
-import { mergeClusterSources } from '../sources/live.js';
+import { mergeClusterSources } from '../policy-import/live.js';
 
 export interface OpenShiftLive {
   /** The policy file changed: merge it with what the cluster says now. */

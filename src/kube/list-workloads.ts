@@ -1,4 +1,4 @@
-import { flattenDocument, type InputProblem, type SourcedObject } from '../audit/index.js';
+import { flattenDocument, type InputProblem, type InputObject } from '../audit/index.js';
 import { isRecord } from '../policy/index.js';
 import type { KubeReader } from './api-client.js';
 import { KubeApiError } from './api-error.js';
@@ -28,8 +28,8 @@ export interface ListOptions {
  * `continue` (https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks)
  * so that neither the apiserver nor we hold one huge response. Only GET: the audit changes nothing.
  */
-export async function listWorkloads(api: KubeReader, options: ListOptions): Promise<SourcedObject[]> {
-  const objects: SourcedObject[] = [];
+export async function listWorkloads(api: KubeReader, options: ListOptions): Promise<InputObject[]> {
+  const objects: InputObject[] = [];
   const problems: InputProblem[] = [];
   for (const [index, resource] of POD_BEARING_RESOURCES.entries()) {
     const path = collectionPath(resource, options.namespace);

@@ -11,7 +11,8 @@ export interface MirrorRule {
   readonly tagOnly: boolean;
 }
 
-export interface SecretSource {
+/** A Secret by namespace and name: where `pullSecrets[].from` copies are made from (the "source Secret"). */
+export interface SecretRef {
   readonly namespace: string;
   readonly name: string;
 }
@@ -19,7 +20,7 @@ export interface SecretSource {
 export interface PullSecretRule {
   readonly registry: string;
   readonly secretName: string;
-  readonly from: SecretSource | null;
+  readonly from: SecretRef | null;
 }
 
 export interface RegistrySources {

@@ -1,7 +1,7 @@
 import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import { isRecord } from '../policy/fields.js';
 import { POLICY_API_VERSION, POLICY_KIND, type MirrorRule } from '../policy/types.js';
-import { formatOrigin, type ImportedRules, type Origin, type Sourced } from './rules.js';
+import { formatOrigin, type ImportedRules, type Origin, type WithOrigins } from './rules.js';
 
 /** Comment lines that name a rule's origin start with this word; `explain` reads them back (policy-origins.ts). */
 export const ORIGIN_COMMENT = 'origin:';
@@ -40,7 +40,7 @@ export function policyDocument(rules: ImportedRules, options: PolicyDocumentOpti
   const baseSpec = isRecord(base?.spec) ? base.spec : {};
   const spec: Record<string, unknown> = { ...baseSpec };
   const origins: [Path, readonly Origin[]][] = [];
-  const append = (path: Path, existing: unknown, items: readonly Sourced<unknown>[]): unknown[] => {
+  const append = (path: Path, existing: unknown, items: readonly WithOrigins<unknown>[]): unknown[] => {
     const start = listOf(existing);
     items.forEach((item, i) => origins.push([[...path, start.length + i], item.origins]));
     return [...start, ...items.map((item) => item.value)];

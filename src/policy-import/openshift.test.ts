@@ -2,18 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { importOpenShift, type SourceDocument } from './openshift.js';
+import { importOpenShift, type ImportDocument } from './openshift.js';
 import type { ImportedRules } from './rules.js';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/openshift');
-function fixture(name: string): SourceDocument[] {
+function fixture(name: string): ImportDocument[] {
   return parseAllDocuments(readFileSync(join(fixtures, name), 'utf8')).map((d) => ({
     doc: d.toJS() as unknown,
     file: name,
   }));
 }
-const doc = (object: unknown, file = 'in.yaml'): SourceDocument => ({ doc: object, file });
-const image = (registrySources: unknown, extra: Record<string, unknown> = {}): SourceDocument =>
+const doc = (object: unknown, file = 'in.yaml'): ImportDocument => ({ doc: object, file });
+const image = (registrySources: unknown, extra: Record<string, unknown> = {}): ImportDocument =>
   doc({
     apiVersion: 'config.openshift.io/v1',
     kind: 'Image',
@@ -24,7 +24,7 @@ const mirrorSet = (
   kind: 'ImageDigestMirrorSet' | 'ImageTagMirrorSet' | 'ImageContentSourcePolicy',
   name: string,
   entries: unknown[],
-): SourceDocument => {
+): ImportDocument => {
   const field = {
     ImageDigestMirrorSet: 'imageDigestMirrors',
     ImageTagMirrorSet: 'imageTagMirrors',
@@ -35,7 +35,7 @@ const mirrorSet = (
   return doc({ apiVersion, kind, metadata: { name }, spec: { [field]: entries } });
 };
 
-function rules(documents: SourceDocument[]): ImportedRules {
+function rules(documents: ImportDocument[]): ImportedRules {
   const result = importOpenShift(documents);
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.rules;

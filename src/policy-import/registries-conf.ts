@@ -1,10 +1,10 @@
 import { TomlError, parse } from 'smol-toml';
 import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
 import type { MirrorRule } from '../policy/types.js';
-import type { Alias, ImportResult, Origin, Sourced } from './rules.js';
+import type { Alias, ImportResult, Origin, WithOrigins } from './rules.js';
 
 /** The text of one registries.conf, registries.conf.d drop-in or shortnames.conf, in the order the node reads them. */
-export interface SourceText {
+export interface ImportText {
   readonly text: string;
   readonly file: string;
 }
@@ -37,12 +37,12 @@ const KEYS_WITHOUT_ADMISSION_MEANING = ['credential-helpers', 'additional-layer-
  * earlier one, a later `unqualified-search-registries` or `short-name-mode` replaces the earlier value, and
  * aliases merge key by key. docs/openshift.md has the field-by-field table.
  */
-export function importRegistriesConf(files: readonly SourceText[]): ImportResult {
+export function importRegistriesConf(files: readonly ImportText[]): ImportResult {
   const errors = new FieldErrors();
   const notes: string[] = [];
   const registries = new Map<string, Registry>();
   let search: { values: string[]; origin: Origin } | null = null;
-  const aliases = new Map<string, Sourced<Alias>>();
+  const aliases = new Map<string, WithOrigins<Alias>>();
 
   for (const { text, file } of files) {
     let doc: unknown;
@@ -105,9 +105,9 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
   }
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: Sourced<MirrorRule>[] = [];
-  const blocked: Sourced<string>[] = [];
-  const insecure: Sourced<string>[] = [];
+  const mirrors: WithOrigins<MirrorRule>[] = [];
+  const blocked: WithOrigins<string>[] = [];
+  const insecure: WithOrigins<string>[] = [];
   for (const reg of registries.values()) {
     const flag = (name: string): Origin => ({
       document: reg.origin.document,
@@ -121,7 +121,7 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
     mirrors.push(...mirrorRules(reg, notes));
   }
 
-  let shortNameRegistry: Sourced<string> | null = null;
+  let shortNameRegistry: WithOrigins<string> | null = null;
   if (search !== null) {
     const [first] = search.values;
     if (first === undefined) {
@@ -203,7 +203,7 @@ function readRegistry(item: unknown, file: string, i: number, errors: FieldError
  * registry's location (which replaces the prefix when it differs). Admission rewrites to that first endpoint;
  * one rule when both kinds of pull go to the same place, a digestOnly and a tagOnly rule when they do not.
  */
-function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRule>[] {
+function mirrorRules(reg: Registry, notes: string[]): WithOrigins<MirrorRule>[] {
   if (reg.prefix.startsWith('*.')) {
     if (reg.mirrors.length > 0)
       notes.push(
@@ -237,7 +237,7 @@ function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRule>[] {
     t: { location: string; entry: string },
     digestOnly: boolean,
     tagOnly: boolean,
-  ): Sourced<MirrorRule> => ({
+  ): WithOrigins<MirrorRule> => ({
     value: { source: reg.prefix, mirror: t.location, digestOnly, tagOnly },
     origins: [{ document: reg.origin.document, entry: t.entry }],
   });

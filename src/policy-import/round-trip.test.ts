@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { formatReference } from '../reference/index.js';
 import { evaluateImage, loadPolicyText, type CompiledPolicy } from '../policy/index.js';
 import { exportPolicy } from './export.js';
-import { importOpenShift, type SourceDocument } from './openshift.js';
+import { importOpenShift, type ImportDocument } from './openshift.js';
 import { policyDocument, policyText } from './policy-document.js';
 import { readPolicyOrigins } from './policy-origins.js';
 import { importRegistriesConf } from './registries-conf.js';
@@ -13,7 +13,7 @@ import type { ImportResult } from './rules.js';
 
 const root = join(import.meta.dirname, '../../test/fixtures');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
-const yamlDocs = (text: string, file: string): SourceDocument[] =>
+const yamlDocs = (text: string, file: string): ImportDocument[] =>
   parseAllDocuments(text).map((d) => ({ doc: d.toJS() as unknown, file }));
 const openshift = (...paths: string[]): ImportResult =>
   importOpenShift(paths.flatMap((p) => yamlDocs(read(`openshift/${p}`), p)));

@@ -2,10 +2,10 @@ import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
 import type { MirrorRule } from '../policy/types.js';
 import { coveringEntry } from './coverage.js';
 import { mergeMirrorSets, type MergedMirrors, type MirrorSetEntry } from './mirror-merge.js';
-import type { ImportResult, Origin, Sourced } from './rules.js';
+import type { ImportResult, Origin, WithOrigins } from './rules.js';
 
 /** A parsed YAML/JSON document and the file it came from (for origins and messages). */
-export interface SourceDocument {
+export interface ImportDocument {
   readonly doc: unknown;
   readonly file: string;
 }
@@ -52,7 +52,7 @@ const IMAGE_FIELDS_WITHOUT_ADMISSION_MEANING: readonly string[] = [
 ];
 
 /** Lists (`oc get … -o yaml`) are flattened; everything else is one object. */
-function objectsOf(documents: readonly SourceDocument[]): { object: unknown; file: string }[] {
+function objectsOf(documents: readonly ImportDocument[]): { object: unknown; file: string }[] {
   return documents.flatMap(({ doc, file }) =>
     isRecord(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)
       ? doc.items.map((object: unknown) => ({ object, file }))
@@ -70,7 +70,7 @@ function nameOf(object: Record<string, unknown>): string {
  * table): `Image/cluster` registrySources, and ICSP/IDMS (digest) and ITMS (tag) mirror sets merged per source
  * the way the Machine Config Operator merges them. Admission rewrites to the first mirror the node would try.
  */
-export function importOpenShift(documents: readonly SourceDocument[]): ImportResult {
+export function importOpenShift(documents: readonly ImportDocument[]): ImportResult {
   const errors = new FieldErrors();
   const notes: string[] = [];
   const digestEntries: MirrorSetEntry[] = [];
@@ -109,8 +109,8 @@ export function importOpenShift(documents: readonly SourceDocument[]): ImportRes
   const imageRules = image === null ? null : readImage(image.object, image.document, errors, notes);
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: Sourced<MirrorRule>[] = [];
-  const neverContact: Sourced<string>[] = [];
+  const mirrors: WithOrigins<MirrorRule>[] = [];
+  const neverContact: WithOrigins<string>[] = [];
   for (const [merged, pull] of [
     ...mergeMirrorSets(digestEntries).map((m) => [m, 'digest'] as const),
     ...mergeMirrorSets(tagEntries).map((m) => [m, 'tag'] as const),
@@ -217,7 +217,7 @@ function firstMirrorRule(
   merged: MergedMirrors,
   pull: 'digest' | 'tag',
   notes: string[],
-): Sourced<MirrorRule> | null {
+): WithOrigins<MirrorRule> | null {
   const first = merged.order[0];
   const docs = merged.entries.map((e) => e.origin.document).join(', ');
   if (first === undefined || first === merged.source) {
@@ -241,10 +241,10 @@ function firstMirrorRule(
 }
 
 interface ImageRules {
-  readonly allowed: Sourced<string>[] | null;
-  readonly blocked: Sourced<string>[] | null;
-  readonly insecure: Sourced<string>[];
-  readonly searchRegistry: Sourced<string> | null;
+  readonly allowed: WithOrigins<string>[] | null;
+  readonly blocked: WithOrigins<string>[] | null;
+  readonly insecure: WithOrigins<string>[];
+  readonly searchRegistry: WithOrigins<string> | null;
 }
 
 function readImage(
@@ -255,7 +255,7 @@ function readImage(
 ): ImageRules {
   const spec = MapReader.of(object.spec, `${document} spec`, errors);
   const sources = MapReader.of(spec?.raw('registrySources'), `${document} spec.registrySources`, errors);
-  const list = (field: string): Sourced<string>[] | null =>
+  const list = (field: string): WithOrigins<string>[] | null =>
     sources?.stringList(field)?.map((value, i) => ({
       value,
       origins: [{ document, entry: `spec.registrySources.${field}[${i}]` }],
