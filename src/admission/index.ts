@@ -1,15 +1,7 @@
-export { DecisionCache } from './decision-cache.js';
-export {
-  evaluateRequest,
-  type DecideImage,
-  type Finding,
-  type RequestEvaluation,
-} from './evaluate-request.js';
-export { findImages, type ImageSite } from './image-walk.js';
+export { admit, type Admission, type AdmitContext, type Webhook } from './admit.js';
 export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';
 export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';
-export { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';
 export {
   readAdmissionReview,
   reviewResponse,

@@ -1,6 +1,6 @@
 import type { ImageDecision } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import type { Finding } from './evaluate-request.js';
+import type { Finding } from '../engine/index.js';
 
 const ref = (d: ImageDecision): string => (d.final ? formatReference(d.final) : d.input);
 

@@ -1,11 +1,11 @@
-import type { CompiledPolicy, Mode } from '../policy/index.js';
+import { getPath, type Decide, type Finding } from '../engine/index.js';
+import { isRecord, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateRequest, type DecideImage, type Finding } from './evaluate-request.js';
+import { evaluateRequest } from './evaluate-request.js';
 import { boundedWarnings, rewriteText } from './messages.js';
 import { modeEffects } from './mode.js';
-import type { AdmissionOutcome, Rewrite } from './outcome.js';
+import { invalidOutcome, type AdmissionOutcome, type Rewrite } from './outcome.js';
 import { originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
-import { getPath } from './pointer.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
 /** What the server knows beyond the request, handed in as data so this layer stays pure. */
@@ -16,7 +16,7 @@ export interface AdmissionContext {
    */
   readonly missingPullSecrets: ReadonlySet<string>;
   /** How to decide one image (a DecisionCache shared across requests); `evaluateImage` when absent. */
-  readonly decide?: DecideImage | undefined;
+  readonly decide?: Decide | undefined;
 }
 
 const NO_CONTEXT: AdmissionContext = { missingPullSecrets: new Set() };
@@ -33,8 +33,9 @@ export function mutate(
   context: AdmissionContext = NO_CONTEXT,
 ): AdmissionOutcome {
   const evaluation = evaluateRequest(policy, request, 'mutate', context.decide);
-  const base = { mode, evaluation, violations: [] as string[] };
-  if (evaluation.kind !== 'evaluated') {
+  if (evaluation.kind === 'invalid') return invalidOutcome(request.uid, mode, evaluation.reason);
+  const base = { mode, violations: [] as string[] };
+  if (evaluation.kind === 'skipped') {
     return { ...base, decision: 'skip', rewrites: [], response: { uid: request.uid, allowed: true } };
   }
   const { location, findings } = evaluation;
@@ -56,7 +57,10 @@ export function mutate(
     rewriting.forEach((f, i) => ops.push({ op: 'replace', path: f.site.pointer, value: rewrites[i]!.to }));
     // imagePullSecrets of an existing Pod are immutable; a template's may change.
     if (request.operation === 'CREATE' || location.isTemplate) {
-      ops.push(...pullSecretOps(location.specPath, evaluation.existingPullSecrets, wanted));
+      const existing = existingPullSecrets(
+        getPath(request.object, [...location.specPath, 'imagePullSecrets']),
+      );
+      ops.push(...pullSecretOps(location.specPath, existing, wanted));
     }
     // The ephemeralcontainers subresource may change nothing outside spec.ephemeralContainers.
     if (rewriting.length > 0 && request.subResource !== 'ephemeralcontainers') {
@@ -85,6 +89,12 @@ export function mutate(
     };
   }
   return { ...base, decision: 'allow', rewrites, response };
+}
+
+/** The names of a pod spec's `imagePullSecrets`, or null when the field is absent (the patch adds the array). */
+function existingPullSecrets(secrets: unknown): readonly string[] | null {
+  if (!Array.isArray(secrets)) return null;
+  return secrets.flatMap((s: unknown) => (isRecord(s) && typeof s['name'] === 'string' ? [s['name']] : []));
 }
 
 function rewriteTarget(f: Finding): string {

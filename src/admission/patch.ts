@@ -1,5 +1,5 @@
 import { isRecord } from '../policy/index.js';
-import { jsonPointer } from './pointer.js';
+import { jsonPointer } from '../engine/index.js';
 
 /** RFC 6902 operations the mutator emits: `replace` an image, `add` secrets and annotations. */
 export type PatchOperation =

@@ -3,7 +3,7 @@ import fjp from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyText } from '../policy/index.js';
 import { mutate } from './mutate.js';
-import { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';
+import { podSpecLocation, POD_BEARING_KINDS } from '../engine/pod-spec-table.js';
 import type { AdmissionRequest } from './review.js';
 import { validate } from './validate.js';
 

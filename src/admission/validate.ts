@@ -1,8 +1,9 @@
+import type { Decide } from '../engine/index.js';
 import type { CompiledPolicy, Mode } from '../policy/index.js';
-import { evaluateRequest, type DecideImage } from './evaluate-request.js';
+import { evaluateRequest } from './evaluate-request.js';
 import { boundedWarnings, denialMessage, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
-import type { AdmissionOutcome } from './outcome.js';
+import { invalidOutcome, type AdmissionOutcome } from './outcome.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
 /**
@@ -14,11 +15,12 @@ export function validate(
   policy: CompiledPolicy,
   request: AdmissionRequest,
   mode: Mode,
-  decide?: DecideImage | undefined,
+  decide?: Decide | undefined,
 ): AdmissionOutcome {
   const evaluation = evaluateRequest(policy, request, 'validate', decide);
-  const base = { mode, evaluation, rewrites: [] };
-  if (evaluation.kind !== 'evaluated') {
+  if (evaluation.kind === 'invalid') return invalidOutcome(request.uid, mode, evaluation.reason);
+  const base = { mode, rewrites: [] };
+  if (evaluation.kind === 'skipped') {
     return { ...base, decision: 'skip', violations: [], response: { uid: request.uid, allowed: true } };
   }
   const violations = evaluation.findings.filter((f) => f.decision.decision === 'deny');

@@ -1,8 +1,6 @@
-import type { Finding } from '../admission/evaluate-request.js';
-import type { ImageList } from '../admission/image-walk.js';
+import { DecisionCache, evaluateWorkload, type Finding, type ImageList } from '../engine/index.js';
 import type { CompiledPolicy, Judge, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateObject, memoizedDecide } from './evaluate-object.js';
 import { controllerOf, identityOf } from './identity.js';
 import type { InputProblem, InputObject } from './objects.js';
 import { topOwners, type Workload } from './owners.js';
@@ -71,7 +69,7 @@ export interface AuditOptions {
 }
 
 /**
- * The audit: every pod-bearing object judged as admission would (see `evaluateObject`), grouped under its top
+ * The audit: every pod-bearing object judged as admission would (the engine's `evaluateWorkload`), grouped under its top
  * owner, one finding per distinct image of each container. Pure: the CLI hands it objects read from files, stdin
  * or the cluster. Findings come sorted by namespace, workload, container and image, so reports diff well.
  */
@@ -86,16 +84,26 @@ export function auditObjects(
   const owned: Parameters<typeof topOwners>[0][number][] = [];
   let ignored = 0;
   let images = 0;
-  const decide = memoizedDecide();
+  // Every distinct image decided once for the whole run: a cluster repeats a few hundred images across tens of
+  // thousands of containers.
+  const decide = new DecisionCache(Number.POSITIVE_INFINITY).for(0, policy);
   for (const { object, source } of objects) {
     const identity = identityOf(object);
     const namespace = identity.namespace ?? options.defaultNamespace;
-    const result = evaluateObject(policy, object, identity, namespace, decide);
-    if (result.kind === 'ignored') {
+    const result = evaluateWorkload(
+      policy,
+      { group: identity.group, kind: identity.kind, object, previous: null, namespace },
+      // A Pod that exists (it has a uid: it came from a cluster) is judged as it stands, as the validating
+      // webhook judges Pods: nothing will rewrite it any more. A Pod manifest is judged as the webhook will leave
+      // it once applied (mutation runs before validation), so a chart's test Pod with `busybox` is a rewrite.
+      { podJudge: identity.uid === null ? 'final' : 'as-written' },
+      decide,
+    );
+    if (result.kind === 'skipped') {
       ignored++;
       continue;
     }
-    if (result.kind === 'malformed') {
+    if (result.kind === 'invalid') {
       problems.push({ source, message: `${identity.kind} ${identity.name}: ${result.reason}` });
       continue;
     }

@@ -1,4 +1,5 @@
-import { evaluateImage, type CompiledPolicy, type ImageDecision } from '../policy/index.js';
+import { evaluateWorkload, type Decide } from '../engine/index.js';
+import type { CompiledPolicy, ImageDecision } from '../policy/index.js';
 import { formatReference, namesRegistry } from '../reference/index.js';
 
 /** The JSON-lines record of `registry-gate explain -o json`: a contract other tools read (DESIGN.md Interfaces). */
@@ -30,14 +31,18 @@ export interface ExplainRecord {
 /** Field path → origin comments of the policy file (see policy-import/policy-origins.ts). */
 export type PolicyOrigins = ReadonlyMap<string, readonly string[]>;
 
-/** `decision` judges the final image, as for a pod template. */
+/**
+ * `decision` judges the final image, as for a pod template (DESIGN.md's explain contract): the engine is asked
+ * exactly that, about a one-container PodTemplate, so explain and the webhooks cannot disagree.
+ */
 export function explainImage(
   policy: CompiledPolicy,
   input: string,
   namespace?: string,
   origins: PolicyOrigins = new Map(),
+  decide?: Decide,
 ): ExplainRecord {
-  const d = evaluateImage(policy, input, { judge: 'final', namespace });
+  const d = decideAsTemplate(policy, input, namespace, decide);
   const r = d.resolved;
   const record: ExplainRecord = {
     input,
@@ -58,6 +63,25 @@ export function explainImage(
   };
   const from = originsOf(policy, input, d, origins);
   return from.length === 0 ? record : { ...record, origins: from };
+}
+
+function decideAsTemplate(
+  policy: CompiledPolicy,
+  image: string,
+  namespace: string | undefined,
+  decide: Decide | undefined,
+): ImageDecision {
+  const template = { template: { spec: { containers: [{ name: 'explain', image }] } } };
+  const result = evaluateWorkload(
+    policy,
+    { group: '', kind: 'PodTemplate', object: template, previous: null, namespace },
+    { podJudge: 'final' },
+    decide,
+  );
+  const finding = result.kind === 'evaluated' ? result.findings[0] : undefined;
+  // A PodTemplate with one string image always gives one finding; anything else is a bug in the engine.
+  if (finding === undefined) throw new Error(`the engine gave no decision for "${image}" (${result.kind})`);
+  return finding.decision;
 }
 
 /** The field paths of the rules that shaped a decision, each with the origins recorded for it. */

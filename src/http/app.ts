@@ -1,17 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import {
-  mutate,
-  validate,
-  DecisionCache,
-  readAdmissionReview,
-  reviewResponse,
-  type AdmissionOutcome,
-  type AdmissionContext,
-  type AdmissionRequest,
-} from '../admission/index.js';
-import { MODES, type CompiledPolicy, type ImageContext, type Mode } from '../policy/index.js';
+import { admit, type AdmissionOutcome, type AdmissionRequest, type Webhook } from '../admission/index.js';
+import { DecisionCache } from '../engine/index.js';
+import { MODES, type Mode } from '../policy/index.js';
 import { readJsonBody } from './body.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyStore } from './policy-store.js';
@@ -33,16 +25,6 @@ export interface AppDependencies {
   /** Distinct image decisions remembered across requests (per policy generation); 0 turns the cache off. */
   readonly decisionCacheSize?: number;
 }
-
-type Webhook = 'mutate' | 'validate';
-const handlers: Record<
-  Webhook,
-  (p: CompiledPolicy, r: AdmissionRequest, m: Mode, c: AdmissionContext) => AdmissionOutcome
-> = {
-  mutate,
-  validate: (p, r, m, c) => validate(p, r, m, c.decide),
-};
-const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
 /** An error whose message may go back to the client (HTTP 4xx). */
 class ClientError extends Error {
@@ -77,7 +59,7 @@ export function createApp(deps: AppDependencies): RequestListener {
       rest(req, res);
       return;
     }
-    admit(deps, { limit, decisions, admissionLog }, route, req, res).catch((err: unknown) =>
+    answerAdmission(deps, { limit, decisions, admissionLog }, route, req, res).catch((err: unknown) =>
       fail(deps, req, res, err),
     );
   };
@@ -111,7 +93,7 @@ function admissionRoute(url: string): AdmissionRoute | null {
   return { webhook: match[1]!.toLowerCase() as Webhook, mode };
 }
 
-async function admit(
+async function answerAdmission(
   deps: AppDependencies,
   hot: HotPath,
   route: AdmissionRoute,
@@ -136,20 +118,15 @@ async function admit(
   // The policy in force when the body arrived answers the request, even if a reload lands meanwhile.
   const active = deps.store.active;
   if (active === null) throw new ClientError(503, 'no valid policy is loaded yet');
-  const review = readAdmissionReview(body.value);
-  if (!review.ok) throw new ClientError(400, review.reason);
-  const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
-  const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
-  const { decisions } = hot;
-  const decide =
-    decisions === null
-      ? undefined
-      : (image: string, context: ImageContext) =>
-          decisions.decide(active.generation, active.policy, image, context);
-  const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets, decide });
-  if (outcome.evaluation.kind === 'malformed') throw new ClientError(400, outcome.evaluation.reason);
-  sendJson(res, 200, reviewResponse(outcome.response));
-  record(deps, hot.admissionLog, webhook, review.request, outcome, active.generation, started);
+  const admission = admit(webhook, body.value, {
+    policy: active.policy,
+    mode: modeParam as Mode | undefined,
+    missingPullSecrets: deps.missingPullSecrets?.(),
+    decide: hot.decisions?.for(active.generation, active.policy),
+  });
+  if (!admission.ok) throw new ClientError(400, admission.reason);
+  sendJson(res, 200, admission.review);
+  record(deps, hot.admissionLog, webhook, admission.request, admission.outcome, active.generation, started);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
