@@ -1,26 +1,20 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { auditObjects, type AuditReport, type InputObject } from '../audit/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import type { KubeReader } from '../kube/api-client.js';
-import { KubeApiError } from '../kube/api-error.js';
 import { listWorkloads } from '../kube/list-workloads.js';
 import { policyFromConfigMap } from '../kube/policy-configmap.js';
 import { readInputs } from './audit-input.js';
 import { auditText } from './audit-text.js';
-import { policyFromFile, UsageError } from './policy-file.js';
+import { UsageError } from './errors.js';
+import type { Io, SetExitCode } from './io.js';
+import { parseOutput, parsePositive, type Output } from './options.js';
+import { policyFromFile } from './policy-file.js';
 import { listProgress } from './progress.js';
-
-export interface AuditIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly stdin: () => Promise<string>;
-  /** Whether stderr is a terminal (a redrawn progress bar) or not (plain lines). */
-  readonly stderrIsTerminal?: boolean;
-}
 
 interface AuditFlags {
   policy?: string;
-  output: 'text' | 'json';
+  output: Output;
   all?: boolean;
   namespace?: string;
   cluster?: boolean;
@@ -38,7 +32,7 @@ interface AuditFlags {
  * cluster. Exit 0 when nothing would be denied, 1 when something would, 2 when an input could not be read (the
  * rest is still reported) or the command was used wrongly.
  */
-export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): Command {
+export function auditCommand(io: Io, setExitCode: SetExitCode): Command {
   return new Command('audit')
     .description(
       'report what the webhook would deny or rewrite in manifests, kubectl output or the live cluster',
@@ -54,7 +48,7 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
     .option('--cluster', 'audit the live cluster (read-only: get and list)')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--context <name>', 'kubeconfig context')
-    .option('--chunk-size <n>', 'objects per list request', parseChunkSize, 500)
+    .option('--chunk-size <n>', 'objects per list request', parsePositive, 500)
     .option(
       '--policy-from-cluster',
       "judge with the policy installed in the cluster (the webhook's ConfigMap)",
@@ -71,29 +65,25 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
         throw new UsageError('--policy and --policy-from-cluster exclude each other');
 
       const needsCluster = flags.cluster === true || flags.policyFromCluster === true;
-      try {
-        // Loaded only when asked for: the client library is most of the CLI's start-up time.
-        const api = needsCluster
-          ? (await import('../kube/api-client.js')).connect({
-              kubeconfig: flags.kubeconfig,
-              context: flags.context,
-            })
-          : null;
-        const policy = await choosePolicy(api, flags);
-        const { objects, problems } =
-          api !== null && flags.cluster === true
-            ? { objects: await listCluster(api, flags, io), problems: [] }
-            : await readInputs(inputs, io.stdin);
-        const report = auditObjects(policy, objects, {
-          defaultNamespace: flags.cluster === true ? undefined : flags.namespace,
-        });
-        const all = { ...report, problems: [...problems, ...report.problems] };
-        writeReport(io, withProblemCount(all), flags);
-        setExitCode(all.problems.length > 0 ? 2 : report.summary.wouldDeny > 0 ? 1 : 0);
-      } catch (err) {
-        if (err instanceof KubeApiError) throw new UsageError(err.message);
-        throw err;
-      }
+      // Loaded only when asked for: the client library is most of the CLI's start-up time. A KubeApiError
+      // (no kubeconfig, RBAC, unreachable) reaches runCli, which prints its one line and exits 2.
+      const api = needsCluster
+        ? (await import('../kube/api-client.js')).connect({
+            kubeconfig: flags.kubeconfig,
+            context: flags.context,
+          })
+        : null;
+      const policy = await choosePolicy(api, flags);
+      const { objects, problems } =
+        api !== null && flags.cluster === true
+          ? { objects: await listCluster(api, flags, io), problems: [] }
+          : await readInputs(inputs, io.stdin);
+      const report = auditObjects(policy, objects, {
+        defaultNamespace: flags.cluster === true ? undefined : flags.namespace,
+      });
+      const all = { ...report, problems: [...problems, ...report.problems] };
+      writeReport(io, withProblemCount(all), flags);
+      setExitCode(all.problems.length > 0 ? 2 : report.summary.wouldDeny > 0 ? 1 : 0);
     });
 }
 
@@ -106,7 +96,7 @@ async function choosePolicy(api: KubeReader | null, flags: AuditFlags): Promise<
   });
 }
 
-async function listCluster(api: KubeReader, flags: AuditFlags, io: AuditIo): Promise<InputObject[]> {
+async function listCluster(api: KubeReader, flags: AuditFlags, io: Io): Promise<InputObject[]> {
   const progress = listProgress(io.stderr, io.stderrIsTerminal === true);
   try {
     return await listWorkloads(api, {
@@ -119,7 +109,7 @@ async function listCluster(api: KubeReader, flags: AuditFlags, io: AuditIo): Pro
   }
 }
 
-function writeReport(io: AuditIo, report: AuditReport, flags: AuditFlags): void {
+function writeReport(io: Io, report: AuditReport, flags: AuditFlags): void {
   for (const p of report.problems) io.stderr(`registry-gate audit: ${p.source ?? '(input)'}: ${p.message}\n`);
   if (flags.output === 'json') {
     const document = { apiVersion: 'registry-gate.io/v1alpha1', kind: 'AuditReport', ...report };
@@ -131,15 +121,4 @@ function writeReport(io: AuditIo, report: AuditReport, flags: AuditFlags): void 
 
 function withProblemCount(report: AuditReport): AuditReport {
   return { ...report, summary: { ...report.summary, problems: report.problems.length } };
-}
-
-function parseOutput(value: string): 'text' | 'json' {
-  if (value !== 'text' && value !== 'json') throw new InvalidArgumentError('text or json');
-  return value;
-}
-
-function parseChunkSize(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a whole number above 0');
-  return n;
 }

@@ -1,209 +1,84 @@
-import { readFile } from 'node:fs/promises';
-import type { Logger } from 'pino';
-import { createApp } from '../http/app.js';
-import {
-  ensureDevelopmentCertificates,
-  readServingCertificate,
-  type ServingCertificate,
-} from '../http/certificates.js';
-import { watchFile } from '../http/file-watch.js';
-import { Metrics } from '../http/metrics.js';
-import { PolicyStore, type ReloadResult } from '../http/policy-store.js';
-import { startServer } from '../http/server.js';
-import { DEFAULT_POLICY_YAML } from '../policy/index.js';
-import { Propagation, type PullSecretOptions } from './serve-pull-secrets.js';
+import { Command } from 'commander';
+import { startWebhook } from '../runtime/webhook.js';
+import type { Io } from './io.js';
+import { parseLogLevel, parseNonNegative, parsePort, parsePositive, type LogLevel } from './options.js';
 
-export type { PullSecretOptions } from './serve-pull-secrets.js';
-
-export interface ServeOptions {
-  readonly policyFile: string | null;
-  readonly host: string;
-  readonly port: number;
-  readonly certDir: string;
-  /** How often the policy and certificate files are checked for changes. */
-  readonly reloadIntervalMs: number;
-  /** Stay in service this long after SIGTERM (readiness already false) so endpoints are removed first. */
-  readonly shutdownDelayMs: number;
-  readonly logger: Logger;
-  readonly metrics?: Metrics;
-  /** Used only once the policy has an entry with `from`; without it such entries are reported and ignored. */
-  readonly pullSecrets?: PullSecretOptions;
-}
-
-export interface Webhook {
-  readonly port: number;
-  readonly store: PolicyStore;
-  readonly metrics: Metrics;
-  /** Graceful stop: not ready at once, then drain in-flight requests. */
-  stop(): Promise<void>;
-}
-
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly details: readonly string[] = [],
-  ) {
-    super(message);
-  }
+interface ServeFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  identity?: string;
+  leaseDuration: number;
+  policy?: string;
+  port: number;
+  host: string;
+  certDir: string;
+  reloadInterval: number;
+  shutdownDelay: number;
+  logLevel: LogLevel;
 }
 
 /**
- * Wires the webhook: policy (file or built-in) -> certificates (generated when missing) -> app -> HTTPS server,
- * with both files watched. Refuses to start on an invalid policy, naming every error.
+ * `registry-gate serve`: the webhook, until SIGTERM or SIGINT, then a graceful stop. An invalid policy or an
+ * unusable certificate directory at start is a StartupError (exit 2, every problem named).
  */
-export async function startWebhook(options: ServeOptions): Promise<Webhook> {
-  const { logger } = options;
-  const metrics = options.metrics ?? new Metrics();
-  const store = new PolicyStore();
-  const origin = options.policyFile ?? 'built-in default';
-  const text = options.policyFile === null ? DEFAULT_POLICY_YAML : await readPolicyFile(options.policyFile);
-  const first = store.offer(text, origin);
-  if (first.result === 'rejected') throw new StartupError(`invalid policy ${origin}`, first.errors);
-  const propagation = new Propagation(options, metrics);
-  const onReload = (result: ReloadResult, from: string): void => {
-    noteReload(result, from, logger, metrics);
-    if (result.result === 'applied') propagation.follow(result.active.policy.spec);
-  };
-  onReload(first, origin);
-  // spec.sources.openshift: follow the cluster's Image, ICSPs, IDMSes and ITMSes (decided at start).
-  // Imported only when asked for: the Kubernetes client costs a server that never calls the API 0.6 s and ~70 MB.
-  const live = store.active?.policy.spec.sources.openshift
-    ? (await import('./serve-openshift.js')).startOpenShiftLive({
-        store,
-        baseText: text,
-        origin,
-        logger,
-        report: onReload,
-      })
-    : null;
-  if (options.policyFile === null) {
-    logger.warn(
-      'serving the built-in default policy (mirror registry.internal); pass --policy FILE to use yours',
-    );
-  }
-
-  if (await ensureDevelopmentCertificates(options.certDir)) {
-    logger.info({ certDir: options.certDir }, 'generated a development CA and serving certificate');
-  }
-  let certificate = await readServingCertificate(options.certDir);
-  metrics.certificateExpiry.set(certificate.notAfter.getTime() / 1000);
-
-  let stopping = false;
-  const app = createApp({
-    logger,
-    store,
-    metrics,
-    missingPullSecrets: () => propagation.missing(),
-    readiness: () => {
-      const checks = {
-        policy: store.active
-          ? `generation ${store.active.generation} from ${store.active.origin}`
-          : 'none loaded',
-        certificate: `valid until ${certificate.notAfter.toISOString()}`,
-        shutdown: stopping ? 'draining' : 'no',
-        ...propagation.readiness(),
-        openshift: live === null ? 'off' : live.ready() ? 'synced' : 'waiting for the first sync',
-      };
-      return { ready: store.active !== null && !stopping && (live === null || live.ready()), checks };
-    },
-  });
-  const server = await startServer(app, { host: options.host, port: options.port, certificate });
-  logger.info({ host: options.host, port: server.port, policy: origin }, 'registry-gate serving');
-
-  const watchers = [
-    ...(options.policyFile === null
-      ? []
-      : [
-          watchFile(
-            options.policyFile,
-            options.reloadIntervalMs,
-            (next) => (live === null ? onReload(store.offer(next, origin), origin) : live.offerBase(next)),
-            (err) =>
-              logger.error(
-                { err, file: options.policyFile },
-                'cannot read the policy file; the last good policy stays',
-              ),
-          ),
-        ]),
-    watchCertificate(
-      options.certDir,
-      options.reloadIntervalMs,
-      () => certificate,
-      (next) => {
-        certificate = next;
-        server.useCertificate(next);
-        metrics.certificateExpiry.set(next.notAfter.getTime() / 1000);
-        logger.info({ notAfter: next.notAfter.toISOString() }, 'serving certificate reloaded');
-      },
-      logger,
-    ),
-  ];
-
-  return {
-    port: server.port,
-    store,
-    metrics,
-    async stop() {
-      stopping = true;
-      for (const w of watchers) w.stop();
-      await live?.stop();
-      await propagation.stop();
-      if (options.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, options.shutdownDelayMs));
-      await server.drain(25_000);
-      logger.info('registry-gate stopped');
-    },
-  };
-}
-
-async function readPolicyFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new StartupError(
-      `cannot read policy file ${path}: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-}
-
-function noteReload(result: ReloadResult, origin: string, logger: Logger, metrics: Metrics): void {
-  if (result.result === 'unchanged') return;
-  metrics.policyReloads.inc({ result: result.result });
-  if (result.result === 'applied') {
-    metrics.policyGeneration.set(result.active.generation);
-    metrics.policyLastReloadFailed.set(0);
-    logger.info(
-      { origin, generation: result.active.generation, policy: result.active.policy.spec.name },
-      'policy applied',
-    );
-  } else {
-    metrics.policyLastReloadFailed.set(1);
-    logger.error(
-      { origin, errors: result.errors, generationInForce: result.active?.generation ?? null },
-      'policy rejected; the last good policy stays in force',
-    );
-  }
-}
-
-function watchCertificate(
-  dir: string,
-  intervalMs: number,
-  current: () => ServingCertificate,
-  onChange: (c: ServingCertificate) => void,
-  logger: Logger,
-): { stop(): void } {
-  const timer = setInterval(() => {
-    readServingCertificate(dir).then(
-      (next) => {
-        if (next.cert !== current().cert || next.key !== current().key) onChange(next);
-      },
-      // Mid-rotation the files may not match for a moment: keep serving the old pair and look again.
-      (err: unknown) =>
-        logger.debug(
-          { err: err instanceof Error ? err.message : String(err) },
-          'certificate files not usable yet',
-        ),
-    );
-  }, intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+export function serveCommand(io: Io): Command {
+  return new Command('serve')
+    .description('run the admission webhook (HTTPS: /mutate, /validate, /healthz, /readyz, /metrics)')
+    .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
+    .option('--port <port>', 'HTTPS port', parsePort, 8443)
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--cert-dir <dir>', 'tls.crt and tls.key; generated there when missing', 'certs')
+    .option(
+      '--reload-interval <ms>',
+      'how often the policy and certificate files are checked',
+      parsePositive,
+      2000,
+    )
+    .option(
+      '--shutdown-delay <ms>',
+      'keep serving this long after SIGTERM before draining',
+      parseNonNegative,
+      0,
+    )
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', parseLogLevel, 'info')
+    .option(
+      '--kubeconfig <file>',
+      'API access for pull-secret propagation (default: in-cluster, else $KUBECONFIG or ~/.kube/config)',
+    )
+    .option(
+      '--namespace <ns>',
+      "the gate's namespace: holds the pull-secret Lease (default: the service account's, else $POD_NAMESPACE, else registry-gate-system)",
+    )
+    .option(
+      '--identity <name>',
+      'this replica in the pull-secret Lease (default: $POD_NAME, else hostname-pid)',
+    )
+    .option('--lease-duration <s>', 'pull-secret Lease duration in seconds', parsePositive, 15)
+    .action(async (opts: ServeFlags) => {
+      const proc = io.process;
+      if (proc === undefined) throw new Error('serve needs the real process: it runs from src/main.ts only');
+      const logger = proc.createLogger(opts.logLevel);
+      try {
+        const webhook = await startWebhook({
+          policyFile: opts.policy ?? null,
+          host: opts.host,
+          port: opts.port,
+          certDir: opts.certDir,
+          reloadIntervalMs: opts.reloadInterval,
+          shutdownDelayMs: opts.shutdownDelay,
+          logger,
+          pullSecrets: {
+            kubeconfig: opts.kubeconfig ?? null,
+            namespace: opts.namespace ?? proc.namespace ?? 'registry-gate-system',
+            identity: opts.identity ?? proc.identity,
+            leaseDurationSeconds: opts.leaseDuration,
+          },
+        });
+        const signal = await proc.stopSignal();
+        logger.info({ signal }, 'stopping: draining in-flight requests');
+        await webhook.stop();
+      } finally {
+        logger.flush();
+      }
+    });
 }

@@ -3,20 +3,33 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import { admit, type AdmissionOutcome, type AdmissionRequest, type Webhook } from '../admission/index.js';
 import { DecisionCache } from '../engine/index.js';
-import { MODES, type Mode } from '../policy/index.js';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { MODES, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { readJsonBody } from './body.js';
-import type { Metrics } from './metrics.js';
-import type { PolicyStore } from './policy-store.js';
 
 export interface Readiness {
   readonly ready: boolean;
   readonly checks: Readonly<Record<string, string>>;
 }
 
+/** The policy in force, read once per request (the server's PolicyStore). */
+export interface PolicyInForce {
+  readonly active: { readonly policy: CompiledPolicy; readonly generation: number } | null;
+}
+
+/** What the app counts and serves on `/metrics` (the server's Metrics, src/runtime/metrics.ts, has it). */
+export interface AppMetrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'webhook' | 'kind' | 'operation' | 'decision' | 'mode'>;
+  readonly rewrites: Counter<'source' | 'mirror'>;
+  readonly latency: Histogram<'webhook'>;
+  readonly badRequests: Counter<'status'>;
+}
+
 export interface AppDependencies {
   readonly logger: Logger;
-  readonly store: PolicyStore;
-  readonly metrics: Metrics;
+  readonly store: PolicyInForce;
+  readonly metrics: AppMetrics;
   readonly readiness: () => Readiness;
   /** Largest AdmissionReview accepted. Real reviews reach a few MiB (object and oldObject of a large Pod). */
   readonly bodyLimitBytes?: number;

@@ -48,7 +48,7 @@ export async function listWorkloads(api: KubeReader, options: ListOptions): Prom
           throw new KubeApiError(
             `${err.message} (listing ${resource.resource} took longer than the apiserver keeps a list consistent; run again, or raise --chunk-size)`,
             410,
-            { cause: err },
+            { cause: err, code: err.code },
           );
         throw err;
       }

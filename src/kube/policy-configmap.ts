@@ -15,12 +15,14 @@ export async function policyFromConfigMap(api: KubeReader, where: PolicyConfigMa
   const data = isRecord(configMap) ? configMap['data'] : undefined;
   const text = isRecord(data) ? data[where.key] : undefined;
   const label = `ConfigMap ${where.namespace}/${where.name}`;
-  if (typeof text !== 'string') throw new KubeApiError(`${label} has no data key "${where.key}"`, null);
+  if (typeof text !== 'string')
+    throw new KubeApiError(`${label} has no data key "${where.key}"`, null, { code: 'CLUSTER_CONTENT' });
   const loaded = loadPolicyText(text);
   if (!loaded.ok)
     throw new KubeApiError(
       `invalid policy in ${label} key ${where.key}:\n${loaded.errors.map((e) => `  ${e}`).join('\n')}`,
       null,
+      { code: 'CLUSTER_CONTENT' },
     );
   return loaded.policy;
 }

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { PolicyStore, ReloadResult } from '../http/policy-store.js';
+import type { PolicyStore, ReloadResult } from './policy-store.js';
 import { defaultKubeConfig, followOpenShift, type FollowOptions } from '../kube/openshift-informers.js';
 import { mergeClusterSources } from '../policy-import/live.js';
 
