@@ -72,7 +72,7 @@ describe('registry-gate explain', () => {
     expect(r.stdout).toContain('registry.mycorp.com/redhat/rhel7/etcd');
   });
 
-  it('runs as `npx registry-gate` in the built checkout (the interface DESIGN.md promises)', () => {
+  it('runs as `npx registry-gate` in the built checkout (the interface docs/architecture.md promises)', () => {
     const r = spawnSync('npx', ['--no-install', 'registry-gate', 'explain', '-o', 'json', 'nginx'], {
       cwd: root,
       encoding: 'utf8',

@@ -27,7 +27,7 @@ export interface AdmitContext {
  * One admission, top to bottom: the request body (parsed JSON) in, and out either a bad request with the
  * reason (the transport answers 400) or the AdmissionReview to send with the facts to log and count. Nothing a
  * transport must add or override: a malformed envelope and an object whose pod spec cannot be read are both bad
- * requests here, so no caller can let such an object through. Three failures, three answers (STYLE.md): bad
+ * requests here, so no caller can let such an object through. Three failures, three answers (docs/architecture.md, "Errors"): bad
  * input is `ok: false`; a policy "no" is an ordinary review with `allowed: false`; a crash is a thrown error.
  */
 export type Admission =

@@ -2,7 +2,7 @@ import { evaluateWorkload, type Decide } from '../engine/index.js';
 import type { CompiledPolicy, ImageDecision } from '../policy/index.js';
 import { formatReference, namesRegistry } from '../reference/index.js';
 
-/** The JSON-lines record of `registry-gate explain -o json`: a contract other tools read (DESIGN.md Interfaces). */
+/** The JSON-lines record of `registry-gate explain -o json`: a contract other tools read (docs/architecture.md, "Contracts"). */
 export interface ExplainRecord {
   input: string;
   valid: boolean;
@@ -32,7 +32,7 @@ export interface ExplainRecord {
 export type PolicyOrigins = ReadonlyMap<string, readonly string[]>;
 
 /**
- * `decision` judges the final image, as for a pod template (DESIGN.md's explain contract): the engine is asked
+ * `decision` judges the final image, as for a pod template (the explain contract, docs/architecture.md): the engine is asked
  * exactly that, about a one-container PodTemplate, so explain and the webhooks cannot disagree.
  */
 export function explainImage(

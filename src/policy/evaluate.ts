@@ -17,7 +17,7 @@ export interface ImageContext {
 }
 
 /**
- * Decides one image, as DESIGN.md "The decision for one image" describes: parse, resolve short names, rewrite to
+ * Decides one image, as docs/policy.md "How one image is decided" describes: parse, resolve short names, rewrite to
  * the mirror, judge the registry, pick pull secrets. Pure: the webhook, `explain` and `audit` all call this.
  *
  * @example evaluateImage(policy, 'nginx:1.27', { judge: 'final' }).final // registry.mycorp.com/dockerhub/library/nginx:1.27
