@@ -2,7 +2,7 @@ import { getPath, type Decide, type Finding } from '../engine/index.js';
 import { isRecord, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { evaluateRequest } from './evaluate-request.js';
-import { boundedWarnings, rewriteText } from './messages.js';
+import { boundedWarnings, rewriteWarnings } from './warnings.js';
 import { modeEffects } from './mode.js';
 import { invalidOutcome, type AdmissionOutcome, type Rewrite } from './outcome.js';
 import { originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
@@ -76,7 +76,7 @@ export function mutate(
       );
     }
   } else {
-    warnings.push(...rewriting.map(rewriteText));
+    warnings.push(...rewriting.flatMap(rewriteWarnings));
   }
   if (ops.length > 0) {
     response.patchType = 'JSONPatch';

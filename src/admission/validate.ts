@@ -1,9 +1,10 @@
 import type { Decide } from '../engine/index.js';
 import type { CompiledPolicy, Mode } from '../policy/index.js';
 import { evaluateRequest } from './evaluate-request.js';
-import { boundedWarnings, denialMessage, violationText } from './messages.js';
+import { denialMessage, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
 import { invalidOutcome, type AdmissionOutcome } from './outcome.js';
+import { boundedWarnings } from './warnings.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
 /**
