@@ -9,7 +9,16 @@ export function violationText({ site, decision: d }: Finding): string {
   const where = `${site.location}: image "${site.image}"`;
   if (d.code === 'INVALID_IMAGE_REF')
     return `${where} is not a valid image reference (${d.error?.message ?? 'invalid'})`;
-  const resolvesTo = ref(d) === site.image ? '' : ` resolves to ${ref(d)}, which`;
+  const judged = ref(d);
+  const resolved = d.resolved === null ? judged : formatReference(d.resolved);
+  // A Pod judged as written, whose short name the policy resolves elsewhere (an alias, shortNames.registry):
+  // say both, so the message agrees with `explain` and still names what was judged.
+  const resolvesTo =
+    resolved !== judged && resolved !== site.image
+      ? ` resolves to ${resolved} through the policy's shortNames, but as written a runtime without them pulls ${judged}, which`
+      : judged === site.image
+        ? ''
+        : ` resolves to ${judged}, which`;
   const why =
     d.code === 'REGISTRY_BLOCKED'
       ? `is blocked by registrySources.blockedRegistries "${d.rule ?? ''}"`

@@ -164,10 +164,13 @@ function judgeRegistry(
   return allowed ? { code: null, rule: allowed.value } : { code: 'REGISTRY_NOT_ALLOWED', rule: null };
 }
 
-/** The mirror reference the user should write instead, when the policy has one that it would allow. */
+/**
+ * The reference the user should write instead, when the policy would allow it: the mirror's, or else the short
+ * name as the policy resolves it (a Pod that kept `tools:2` where an alias names an allowed registry).
+ */
 function suggestFix(policy: CompiledPolicy, resolved: ImageReference, denied: ImageReference): string | null {
-  const candidate = rewriteToMirror(policy, resolved)?.ref;
-  if (candidate === undefined || formatReference(candidate) === formatReference(denied)) return null;
+  const candidate = rewriteToMirror(policy, resolved)?.ref ?? resolved;
+  if (formatReference(candidate) === formatReference(denied)) return null;
   return judgeRegistry(policy, imageKey(candidate)).code === null ? formatReference(candidate) : null;
 }
 
