@@ -6,3 +6,10 @@ export {
   type AuditSummary,
 } from './report.js';
 export { flattenDocument, type InputProblem, type InputObject } from './objects.js';
+export {
+  defaultInterception,
+  interceptionOf,
+  NAMESPACE_NAME_LABEL,
+  type Interception,
+  type NamespaceLabels,
+} from './interception.js';

@@ -2,6 +2,7 @@ import { DecisionCache, evaluateWorkload, type Finding, type ImageList } from '.
 import type { CompiledPolicy, Judge, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { controllerOf, identityOf } from './identity.js';
+import { defaultInterception, type Interception } from './interception.js';
 import type { InputProblem, InputObject } from './objects.js';
 import { topOwners, type Workload } from './owners.js';
 
@@ -37,6 +38,11 @@ export interface AuditFinding {
   readonly warnings: readonly string[];
   /** Kind → how many objects of the workload carry this image in this container. */
   readonly carriers: Readonly<Record<string, number>>;
+  /**
+   * Whether the webhooks see the workload's namespace. A finding where they do not is reported apart and counted
+   * in none of the summary's verdicts: nothing would deny or rewrite it.
+   */
+  readonly intercepted: boolean;
 }
 
 export interface AuditSummary {
@@ -59,6 +65,8 @@ export interface AuditSummary {
 
 export interface AuditReport {
   readonly summary: AuditSummary;
+  /** Which rules said what the webhooks see, and how many findings are in namespaces they do not. */
+  readonly interception: { readonly by: string; readonly notIntercepted: number };
   readonly findings: readonly AuditFinding[];
   readonly problems: readonly InputProblem[];
 }
@@ -66,7 +74,12 @@ export interface AuditReport {
 export interface AuditOptions {
   /** The namespace of objects that name none (`kubectl apply -n`), for namespace exemptions. */
   readonly defaultNamespace?: string | undefined;
+  /** Which namespaces the webhooks see; by default, those manifests/base selects. */
+  readonly interception?: Interception | undefined;
 }
+
+/** The namespace manifests/base installs the gate in. */
+const DEFAULT_GATE_NAMESPACE = 'registry-gate-system';
 
 /**
  * The audit: every pod-bearing object judged as admission would (the engine's `evaluateWorkload`), grouped under its top
@@ -84,6 +97,7 @@ export function auditObjects(
   const owned: Parameters<typeof topOwners>[0][number][] = [];
   let ignored = 0;
   let images = 0;
+  const interception = options.interception ?? defaultInterception(DEFAULT_GATE_NAMESPACE);
   // Every distinct image decided once for the whole run: a cluster repeats a few hundred images across tens of
   // thousands of containers.
   const decide = new DecisionCache(Number.POSITIVE_INFINITY).for(0, policy);
@@ -127,12 +141,17 @@ export function auditObjects(
         continue;
       }
       const carriers = { [object.kind]: 1 };
-      byKey.set(key, { finding: toFinding(workload, object.source, object.judged, f, carriers), carriers });
+      const intercepted = workload.namespace === null || interception.intercepts(workload.namespace);
+      byKey.set(key, {
+        finding: toFinding(workload, object.source, object.judged, f, carriers, intercepted),
+        carriers,
+      });
     }
   });
 
   const findings = [...byKey.values()].map((v) => v.finding).sort(compareFindings);
-  const count = (p: (f: AuditFinding) => boolean): number => findings.filter(p).length;
+  const count = (p: (f: AuditFinding) => boolean): number =>
+    findings.filter((f) => f.intercepted && p(f)).length;
   return {
     summary: {
       objects: evaluated.length,
@@ -146,6 +165,7 @@ export function auditObjects(
       ignored,
       problems: problems.length,
     },
+    interception: { by: interception.by, notIntercepted: findings.filter((f) => !f.intercepted).length },
     findings,
     problems,
   };
@@ -157,6 +177,7 @@ function toFinding(
   judged: Judge,
   { site, decision: d }: Finding,
   carriers: Record<string, number>,
+  intercepted: boolean,
 ): AuditFinding {
   return {
     namespace: workload.namespace,
@@ -179,6 +200,7 @@ function toFinding(
     pullSecrets: d.pullSecrets,
     warnings: d.warnings,
     carriers,
+    intercepted,
   };
 }
 

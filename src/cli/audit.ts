@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { auditObjects, type AuditReport, type InputObject } from '../audit/index.js';
+import {
+  auditObjects,
+  defaultInterception,
+  type AuditReport,
+  type InputObject,
+  type Interception,
+} from '../audit/index.js';
 import type { CompiledPolicy } from '../policy/index.js';
 import type { KubeReader } from '../kube/api-client.js';
 import { listWorkloads } from '../kube/list-workloads.js';
@@ -25,12 +31,15 @@ interface AuditFlags {
   policyNamespace: string;
   policyConfigmap: string;
   policyKey: string;
+  webhookConfiguration: string;
+  failOnNotIntercepted?: boolean;
 }
 
 /**
  * `registry-gate audit`: the webhook's judgement over manifests, `kubectl get -o json|yaml` output or the live
- * cluster. Exit 0 when nothing would be denied, 1 when something would, 2 when an input could not be read (the
- * rest is still reported) or the command was used wrongly.
+ * cluster. Exit 0 when nothing would be denied, 1 when something would (in a namespace the webhooks judge, or
+ * anywhere with --fail-on-not-intercepted), 2 when an input could not be read (the rest is still reported) or
+ * the command was used wrongly.
  */
 export function auditCommand(io: Io, setExitCode: SetExitCode): Command {
   return new Command('audit')
@@ -53,9 +62,22 @@ export function auditCommand(io: Io, setExitCode: SetExitCode): Command {
       '--policy-from-cluster',
       "judge with the policy installed in the cluster (the webhook's ConfigMap)",
     )
-    .option('--policy-namespace <ns>', 'namespace of the policy ConfigMap', 'registry-gate-system')
+    .option(
+      '--policy-namespace <ns>',
+      "the gate's namespace: holds the policy ConfigMap, and no webhook judges it",
+      'registry-gate-system',
+    )
     .option('--policy-configmap <name>', 'name of the policy ConfigMap', 'registry-gate-policy')
     .option('--policy-key <key>', 'data key of the policy in the ConfigMap', 'policy.yaml')
+    .option(
+      '--webhook-configuration <name>',
+      'with --cluster: the ValidatingWebhookConfiguration whose namespaceSelectors say which namespaces are judged',
+      'registry-gate',
+    )
+    .option(
+      '--fail-on-not-intercepted',
+      "exit 1 also for denials in namespaces no webhook judges (kube-system, the gate's own, …)",
+    )
     .action(async (inputs: string[], flags: AuditFlags) => {
       if (flags.cluster === true && inputs.length > 0)
         throw new UsageError('audit reads either inputs or --cluster, not both');
@@ -78,12 +100,18 @@ export function auditCommand(io: Io, setExitCode: SetExitCode): Command {
         api !== null && flags.cluster === true
           ? { objects: await listCluster(api, flags, io), problems: [] }
           : await readInputs(inputs, io.stdin);
+      const interception =
+        api !== null && flags.cluster === true ? await clusterInterception(api, flags, io) : undefined;
       const report = auditObjects(policy, objects, {
         defaultNamespace: flags.cluster === true ? undefined : flags.namespace,
+        interception: interception ?? defaultInterception(flags.policyNamespace),
       });
       const all = { ...report, problems: [...problems, ...report.problems] };
       writeReport(io, withProblemCount(all), flags);
-      setExitCode(all.problems.length > 0 ? 2 : report.summary.wouldDeny > 0 ? 1 : 0);
+      const denied = report.findings.some(
+        (f) => f.decision === 'deny' && (f.intercepted || flags.failOnNotIntercepted === true),
+      );
+      setExitCode(all.problems.length > 0 ? 2 : denied ? 1 : 0);
     });
 }
 
@@ -94,6 +122,18 @@ async function choosePolicy(api: KubeReader | null, flags: AuditFlags): Promise<
     name: flags.policyConfigmap,
     key: flags.policyKey,
   });
+}
+
+/** The namespaces the cluster's webhooks judge; a fallback that had to be used is said on stderr. */
+async function clusterInterception(api: KubeReader, flags: AuditFlags, io: Io): Promise<Interception> {
+  const { readInterception } = await import('../kube/webhook-interception.js');
+  const read = await readInterception(api, {
+    configuration: flags.webhookConfiguration,
+    gateNamespace: flags.policyNamespace,
+    namespace: flags.namespace,
+  });
+  if (read.note !== null) io.stderr(`registry-gate audit: ${read.note}\n`);
+  return read.interception;
 }
 
 async function listCluster(api: KubeReader, flags: AuditFlags, io: Io): Promise<InputObject[]> {
