@@ -78,6 +78,14 @@ export function auditCommand(io: Io, setExitCode: SetExitCode): Command {
       '--fail-on-not-intercepted',
       "exit 1 also for denials in namespaces no webhook judges (kube-system, the gate's own, …)",
     )
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  nothing would be denied in a namespace the webhooks judge
+  1  something would be denied there (anywhere, with --fail-on-not-intercepted)
+  2  a usage error, an input that could not be read (the rest is still reported), a kubeconfig or API problem`,
+    )
     .action(async (inputs: string[], flags: AuditFlags) => {
       if (flags.cluster === true && inputs.length > 0)
         throw new UsageError('audit reads either inputs or --cluster, not both');

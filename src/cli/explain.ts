@@ -15,6 +15,14 @@ export function explainCommand(io: Io, setExitCode: SetExitCode): Command {
     .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
     .option('--namespace <ns>', 'judge as in this namespace (namespace exemptions)')
     .option('-o, --output <format>', 'text or json (one JSON object per line)', parseOutput, 'text')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  every image is allowed or exempt
+  1  an image would be denied (or is not a valid reference)
+  2  a usage error, or a policy that cannot be read or is invalid`,
+    )
     .action(async (images: string[], opts: { policy?: string; namespace?: string; output: Output }) => {
       const policy = await policyFromFile(opts.policy);
       const inputs =

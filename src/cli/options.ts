@@ -24,9 +24,16 @@ export function parseNonNegative(value: string): number {
 export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value) => {
     const found = choices.find((c) => c === value);
-    if (found === undefined) throw new InvalidArgumentError(`use ${choices.join(' or ')}`);
+    if (found === undefined) throw new InvalidArgumentError(`use ${alternatives(choices)}`);
     return found;
   };
+}
+
+/** `a or b`, `a, b or c`. */
+function alternatives(choices: readonly string[]): string {
+  return choices.length <= 2
+    ? choices.join(' or ')
+    : `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1] ?? ''}`;
 }
 
 export const OUTPUTS = ['text', 'json'] as const;
