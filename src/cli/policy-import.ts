@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { loadPolicyText } from '../policy/index.js';
+import { loadPolicyText, yamlErrorText } from '../policy/index.js';
 import { importOpenShift } from '../policy-import/openshift.js';
 import { policyDocument, policyText } from '../policy-import/policy-document.js';
 import { importRegistriesConf } from '../policy-import/registries-conf.js';
@@ -57,7 +57,7 @@ export async function importPolicy(
       for (const d of docs) {
         if (d.errors.length > 0)
           throw new UsageError(
-            `${file}: YAML: ${d.errors[0]?.message.split('\n')[0] ?? ''}`,
+            `${file}: YAML ${d.errors[0] ? yamlErrorText(d.errors[0]) : ''}`,
             'IMPORT_INVALID',
           );
       }

@@ -1,5 +1,5 @@
-import { parse } from 'yaml';
-import { isRecord } from '../policy/fields.js';
+import { YAMLError, parse } from 'yaml';
+import { isRecord, yamlErrorText } from '../policy/index.js';
 import { importOpenShift } from './openshift.js';
 import { policyDocument, policyText } from './policy-document.js';
 
@@ -21,7 +21,9 @@ export function mergeClusterSources(baseText: string, objects: readonly unknown[
   try {
     base = parse(baseText);
   } catch (err) {
-    return { ok: false, errors: [`policy file: ${err instanceof Error ? err.message : String(err)}`] };
+    const reason =
+      err instanceof YAMLError ? yamlErrorText(err) : err instanceof Error ? err.message : String(err);
+    return { ok: false, errors: [`policy file: ${reason}`] };
   }
   if (!isRecord(base)) return { ok: false, errors: ['policy file: must be a RegistryPolicy map'] };
   const sorted = [...objects].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));

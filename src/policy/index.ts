@@ -5,3 +5,5 @@ export { evaluateImage, type ImageContext } from './evaluate.js';
 export { loadPolicy, loadPolicyText, type PolicyResult } from './load.js';
 export { MODES, type Mode, type RegistryPolicy } from './types.js';
 export { isRecord } from './fields.js';
+export { didYouMean } from './fields.js';
+export { yamlErrorText } from './yaml-errors.js';

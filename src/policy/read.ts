@@ -1,4 +1,4 @@
-import { FieldErrors, MapReader, isRecord } from './fields.js';
+import { FieldErrors, MapReader, didYouMean, isRecord } from './fields.js';
 import {
   MODES,
   POLICY_API_VERSION,
@@ -44,8 +44,11 @@ export function readPolicy(doc: unknown, errors: FieldErrors): RegistryPolicy | 
   metadata?.raw('annotations');
   metadata?.rejectUnknown();
   const spec = MapReader.of(top.raw('spec'), 'spec', errors);
+  const topLevel = ['apiVersion', 'kind', 'metadata', 'spec'];
   for (const key of Object.keys(doc)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key)) errors.add(key, 'unknown field');
+    if (topLevel.includes(key)) continue;
+    const meant = didYouMean(key, topLevel);
+    errors.add(key, meant === null ? 'unknown field' : `unknown field (did you mean "${meant}"?)`);
   }
   if (spec === null) return null;
 
