@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { loadPolicyText } from '../policy/index.js';
 import { importOpenShift, type ImportDocument } from './openshift.js';
+import { policyDocument, policyText } from './policy-document.js';
 import type { ImportedRules } from './rules.js';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/openshift');
@@ -338,5 +340,31 @@ describe('importOpenShift: errors', () => {
 
   it('flattens a List, as `oc get … -o yaml` prints several objects', () => {
     expect(rules(fixture('mirror-sets.yaml')).mirrors).toHaveLength(4);
+  });
+});
+
+describe('importOpenShift: a wildcard source, which the CRDs accept and OpenShift documents', () => {
+  const wild = mirrorSet('ImageDigestMirrorSet', 'wild', [
+    { source: '*.example.com', mirrors: ['m.corp/any'], mirrorSourcePolicy: 'NeverContactSource' },
+    { source: 'quay.io/x', mirrors: ['m.corp/x'] },
+  ]);
+
+  it('drops that entry, says so, and keeps every other one', () => {
+    const r = rules([wild]);
+    expect(values(r.mirrors)).toEqual([
+      { source: 'quay.io/x', mirror: 'm.corp/x', digestOnly: true, tagOnly: false },
+    ]);
+    expect(values(r.blockedRegistries)).toBeNull();
+    expect(r.dropped).toEqual([
+      expect.stringMatching(
+        /^ImageDigestMirrorSet\/wild \(in\.yaml\) spec\.imageDigestMirrors\[0\]: the wildcard source "\*\.example\.com"/,
+      ),
+    ]);
+    expect(r.notes).toContain(r.dropped[0]);
+  });
+
+  it('the policy made from it is valid', () => {
+    const loaded = loadPolicyText(policyText(policyDocument(rules([wild]))));
+    expect(loaded.ok ? [] : loaded.errors).toEqual([]);
   });
 });

@@ -73,6 +73,7 @@ function nameOf(object: Record<string, unknown>): string {
 export function importOpenShift(documents: readonly ImportDocument[]): ImportResult {
   const errors = new FieldErrors();
   const notes: string[] = [];
+  const dropped: string[] = [];
   const digestEntries: MirrorSetEntry[] = [];
   const tagEntries: MirrorSetEntry[] = [];
   let image: { object: Record<string, unknown>; document: string } | null = null;
@@ -103,7 +104,7 @@ export function importOpenShift(documents: readonly ImportDocument[]): ImportRes
       continue;
     }
     const into = row.pull === 'digest' ? digestEntries : tagEntries;
-    into.push(...readMirrorSet(object, row, document, errors));
+    into.push(...readMirrorSet(object, row, document, errors, dropped));
   }
 
   const imageRules = image === null ? null : readImage(image.object, image.document, errors, notes);
@@ -169,7 +170,8 @@ export function importOpenShift(documents: readonly ImportDocument[]): ImportRes
       insecureRegistries: imageRules?.insecure ?? [],
       shortNameRegistry: imageRules?.searchRegistry ?? null,
       aliases: [],
-      notes,
+      notes: [...notes, ...dropped],
+      dropped,
     },
   };
 }
@@ -183,6 +185,7 @@ function readMirrorSet(
   row: MirrorSetKind,
   document: string,
   errors: FieldErrors,
+  dropped: string[],
 ): MirrorSetEntry[] {
   const spec = MapReader.of(object.spec, `${document} spec`, errors);
   if (spec === null) return [];
@@ -205,6 +208,15 @@ function readMirrorSet(
       never = policy === 'NeverContactSource';
     }
     entry.rejectUnknown();
+    if (source.startsWith('*.')) {
+      // The CRDs accept `*.host` and the nodes mirror every subdomain, but a policy mirror source is a prefix
+      // (docs/policy.md): the entry is left out, said, and counted, and every other entry still applies.
+      dropped.push(
+        `${document} ${path}: the wildcard source "${source}" is left out (admission rewrites no wildcard ` +
+          'source): images from it are judged as written, while the nodes pull them from its mirrors',
+      );
+      return [];
+    }
     return [{ source, mirrors, neverContactSource: never, origin: { document, entry: path } }];
   });
 }

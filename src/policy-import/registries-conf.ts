@@ -105,6 +105,7 @@ export function importRegistriesConf(files: readonly ImportText[]): ImportResult
   }
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
+  const dropped: string[] = [];
   const mirrors: WithOrigins<MirrorRule>[] = [];
   const blocked: WithOrigins<string>[] = [];
   const insecure: WithOrigins<string>[] = [];
@@ -118,7 +119,7 @@ export function importRegistriesConf(files: readonly ImportText[]): ImportResult
     reg.mirrors.forEach((m, k) => {
       if (m.insecure) insecure.push({ value: m.location, origins: [flag(`mirror[${k}].insecure`)] });
     });
-    mirrors.push(...mirrorRules(reg, notes));
+    mirrors.push(...mirrorRules(reg, notes, dropped));
   }
 
   let shortNameRegistry: WithOrigins<string> | null = null;
@@ -150,6 +151,7 @@ export function importRegistriesConf(files: readonly ImportText[]): ImportResult
       shortNameRegistry,
       aliases: [...aliases.values()],
       notes,
+      dropped,
     },
   };
 }
@@ -203,12 +205,13 @@ function readRegistry(item: unknown, file: string, i: number, errors: FieldError
  * registry's location (which replaces the prefix when it differs). Admission rewrites to that first endpoint;
  * one rule when both kinds of pull go to the same place, a digestOnly and a tagOnly rule when they do not.
  */
-function mirrorRules(reg: Registry, notes: string[]): WithOrigins<MirrorRule>[] {
+function mirrorRules(reg: Registry, notes: string[], dropped: string[]): WithOrigins<MirrorRule>[] {
   if (reg.prefix.startsWith('*.')) {
-    if (reg.mirrors.length > 0)
-      notes.push(
-        `${reg.origin.document} ${reg.origin.entry}: mirrors of a wildcard prefix are not rewritten by admission`,
-      );
+    if (reg.mirrors.length > 0) {
+      const note = `${reg.origin.document} ${reg.origin.entry}: mirrors of a wildcard prefix are not rewritten by admission`;
+      notes.push(note);
+      dropped.push(note);
+    }
     return [];
   }
   const endpoints = (pull: 'digest' | 'tag'): { location: string; entry: string }[] => [

@@ -35,6 +35,11 @@ export interface ImportedRules {
   readonly aliases: readonly WithOrigins<Alias>[];
   /** Fields with no admission meaning, ambiguities resolved, things dropped: said once, with their origin. */
   readonly notes: readonly string[];
+  /**
+   * Entries the nodes apply but admission cannot (a wildcard mirror source), left out of the rules; each is also
+   * in `notes`. Live mode counts them in a metric.
+   */
+  readonly dropped: readonly string[];
 }
 
 /** The outcome of reading documents: rules when the documents had the right shape, and every shape error. */

@@ -77,6 +77,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
         origin,
         logger,
         report: onReload,
+        droppedGauge: metrics.openshiftDroppedEntries,
       })
     : null;
   if (options.policyFile === null) {
