@@ -115,6 +115,15 @@ export function importRegistriesConf(files: readonly ImportText[]): ImportResult
       entry: `${reg.origin.entry}.${name}`,
     });
     if (reg.blocked) blocked.push({ value: reg.prefix, origins: [flag('blocked')] });
+    else if (reg.location !== reg.prefix) {
+      // A location other than the prefix is a rewrite with no fallback: the node never contacts the prefix, as
+      // with NeverContactSource, so it is blocked the same way (and `policy export` writes a location again).
+      blocked.push({ value: reg.prefix, origins: [flag('location')] });
+      notes.push(
+        `${reg.origin.document} ${reg.origin.entry}: location "${reg.location}" replaces "${reg.prefix}" with no ` +
+          `fallback: admission blocks ${reg.prefix}, as for NeverContactSource`,
+      );
+    }
     if (reg.insecure) insecure.push({ value: reg.prefix, origins: [flag('insecure')] });
     reg.mirrors.forEach((m, k) => {
       if (m.insecure) insecure.push({ value: m.location, origins: [flag(`mirror[${k}].insecure`)] });
