@@ -167,7 +167,7 @@ describe('import -> export -> import round trips', () => {
     'registries.conf: $name keeps its meaning for the nodes through import and export',
     ({ conf, tables }) => {
       const search = 'unqualified-search-registries = ["docker.io"]\n';
-    const first = importRegistriesConf([{ file: 'registries.conf', text: search + conf }]);
+      const first = importRegistriesConf([{ file: 'registries.conf', text: search + conf }]);
       const exported = exportPolicy(toPolicy(first).policy.spec, 'registries-conf');
       // The nodes never contact example.com: no table may send a pull back to it.
       expect((parseToml(exported.text) as { registry?: unknown[] }).registry).toEqual(tables);
