@@ -2,13 +2,13 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stageApp } from './app.js';
 import { gzipLayer, type Blob } from './compress.js';
-import { debianEntries, fetchDebs } from './debian.js';
+import { fetchDebs } from './debian.js';
 import { ImageError } from './errors.js';
 import { nodeEntries } from './node-binary.js';
-import { archiveLayout, writeLayout, type Descriptor } from './oci.js';
-import { IMAGE, imageConfig, parsePins, ROOTFS_DIR } from './plan.js';
-import { writeLayer, type LayerEntry } from './tar.js';
-import { treeEntries } from './tree.js';
+import { planLayers, type PlannedLayer } from './layers.js';
+import { archiveLayout, MEDIA_TYPES, writeLayout, type Descriptor } from './oci.js';
+import { IMAGE, imageConfig, parsePins } from './plan.js';
+import { writeLayer } from './tar.js';
 
 export interface BuildOptions {
   /** The checkout. */
@@ -42,13 +42,6 @@ export interface BuildResult {
   readonly layers: readonly LayerSummary[];
 }
 
-interface PlannedLayer {
-  readonly note: string;
-  /** Pinned inputs: the compressed blob is kept in the cache by diff_id. */
-  readonly pinned: boolean;
-  readonly entries: () => Promise<LayerEntry[]>;
-}
-
 /**
  * Builds the production image without a container engine, as the Dockerfile's stages would: Debian's runtime
  * libraries (no shell, no package manager), the pinned Node, the production dependencies, the compiled program.
@@ -70,57 +63,15 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     nodeEntries(root),
     stageApp(root, join(work, 'app')),
   ]);
-  const planned: PlannedLayer[] = [
-    {
-      note: `debian ${pins.debian.release} ${pins.debian.packages.join(' ')}; ${ROOTFS_DIR}`,
-      pinned: true,
-      entries: async () => [
-        ...(await debianEntries(debs)),
-        ...(await treeEntries(join(root, ROOTFS_DIR), '')),
-      ],
-    },
-    { note: `${pins.node.package}@${pins.node.version}`, pinned: true, entries: async () => node },
-    {
-      note: 'npm ci --omit=dev --ignore-scripts',
-      pinned: false,
-      entries: async () => [
-        {
-          kind: 'file',
-          path: IMAGE.paths.packageJson,
-          mode: 0o644,
-          content: { file: join(app.dependencies, 'package.json') },
-        },
-        ...(await treeEntries(join(app.dependencies, 'node_modules'), IMAGE.paths.nodeModules)),
-      ],
-    },
-    {
-      note: 'tsc -p tsconfig.build.json',
-      pinned: false,
-      entries: async () => await treeEntries(app.dist, IMAGE.paths.dist),
-    },
-  ];
+  const planned = planLayers(root, pins, debs, node, app);
 
-  const blobs: Blob[] = [];
-  const layers: LayerSummary[] = [];
-  for (const [i, layer] of planned.entries()) {
-    const tar = await writeLayer(await layer.entries(), join(work, 'layers', `${i}.tar`), created);
-    const blob = await gzipLayer(
-      tar,
-      join(work, 'layers', `${i}.tar.gz`),
-      layer.pinned ? join(cacheDir, 'layers') : undefined,
-    );
-    await rm(tar.file);
-    log(`layer ${i + 1}/${planned.length} ${mb(blob.size)} (${mb(tar.size)} unpacked): ${layer.note}`);
-    blobs.push(blob);
-    layers.push({
-      mediaType: '',
-      digest: blob.digest,
-      size: blob.size,
-      note: layer.note,
-      diffId: tar.diffId,
-      uncompressedSize: tar.size,
-    });
-  }
+  const { blobs, layers } = await writeLayers(
+    planned,
+    join(work, 'layers'),
+    join(cacheDir, 'layers'),
+    created,
+    log,
+  );
 
   const config = imageConfig({
     version,
@@ -145,10 +96,38 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     created: created.toISOString(),
     compressedSize: layout.manifest.size + layout.config.size + blobs.reduce((sum, b) => sum + b.size, 0),
     uncompressedSize: layers.reduce((sum, l) => sum + l.uncompressedSize, 0),
-    layers: layers.map((l, i) => ({ ...l, mediaType: layout.layers[i]?.mediaType ?? '' })),
+    layers,
   };
   await writeFile(join(out, 'image.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** Writes and compresses each layer in order (pinned ones from the cache when it holds them). */
+async function writeLayers(
+  planned: readonly PlannedLayer[],
+  dir: string,
+  cacheDir: string,
+  created: Date,
+  log: (line: string) => void,
+): Promise<{ blobs: Blob[]; layers: LayerSummary[] }> {
+  const blobs: Blob[] = [];
+  const layers: LayerSummary[] = [];
+  for (const [i, layer] of planned.entries()) {
+    const tar = await writeLayer(await layer.entries(), join(dir, `${i}.tar`), created);
+    const blob = await gzipLayer(tar, join(dir, `${i}.tar.gz`), layer.pinned ? cacheDir : undefined);
+    await rm(tar.file);
+    log(`layer ${i + 1}/${planned.length} ${mb(blob.size)} (${mb(tar.size)} unpacked): ${layer.note}`);
+    blobs.push(blob);
+    layers.push({
+      mediaType: MEDIA_TYPES.layer,
+      digest: blob.digest,
+      size: blob.size,
+      note: layer.note,
+      diffId: tar.diffId,
+      uncompressedSize: tar.size,
+    });
+  }
+  return { blobs, layers };
 }
 
 function packageVersion(text: string): string {
