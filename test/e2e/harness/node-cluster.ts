@@ -16,6 +16,8 @@ export interface NodeClusterInfo {
   /** A process inside the cluster's network namespace: `nsenter --net=/proc/<pid>/ns/net` reaches the cluster. */
   readonly namespacePid: number;
   readonly kubeconfig: string;
+  /** The apiserver's URL, reachable inside the namespace. */
+  readonly server: string;
   readonly caCert: string;
   readonly mirror: string;
   readonly mirrorUser: string;
@@ -256,6 +258,7 @@ export async function startNodeCluster(
     tools: bin.tools,
     namespacePid: supervisor.child.pid ?? 0,
     kubeconfig: join(work, 'admin.kubeconfig'),
+    server: `https://${NODE_NETWORK.nodeIp}:${NODE_NETWORK.apiServerPort}`,
     caCert: config.caCert,
     mirror: MIRROR,
     mirrorUser: MIRROR_USER,
