@@ -1,10 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyzStatus, servingPort, stopServe } from './helpers/serve-process.js';
 import { BUILD_INPUTS, IMAGE, parsePins, ROOTFS_DIR, type Pins } from '../scripts/image/plan.js';
 
 // No Docker engine runs here, so this checks what can be checked without one: what the Dockerfile copies exists
@@ -197,7 +198,6 @@ describe('Dockerfile', () => {
         final: 'registry.internal/docker.io/library/nginx',
         decision: 'allow',
       });
-      const { spawn } = await import('node:child_process');
       const server = spawn(
         process.execPath,
         [
@@ -213,29 +213,11 @@ describe('Dockerfile', () => {
         },
       );
       try {
-        const line = await new Promise<string>((resolveLine, reject) => {
-          let out = '';
-          server.stdout.setEncoding('utf8').on('data', (d: string) => {
-            out += d;
-            const serving = out.split('\n').find((l) => l.includes('"registry-gate serving"'));
-            if (serving) resolveLine(serving);
-          });
-          server.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-        });
-        const port = (JSON.parse(line) as { port: number }).port;
+        const port = await servingPort(server);
         const ca = await readFile(join(app, 'certs', 'ca.crt'), 'utf8');
-        const { request } = await import('node:https');
-        const status = await new Promise<number>((resolveStatus, reject) => {
-          request(`https://127.0.0.1:${port}/readyz`, { ca }, (res) => {
-            res.resume();
-            resolveStatus(res.statusCode ?? 0);
-          })
-            .once('error', reject)
-            .end();
-        });
-        expect(status).toBe(200);
+        expect(await readyzStatus(port, ca)).toBe(200);
       } finally {
-        server.kill('SIGTERM');
+        await stopServe(server);
       }
     });
   });

@@ -1,8 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { cp, lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +17,7 @@ import {
   type TestRegistry,
   type Tools,
 } from '../helpers/registry.js';
+import { readyzStatus, servingPort, stopServe } from '../helpers/serve-process.js';
 
 // The production image as CI builds it: `npm run image` twice (another umask, another TMPDIR: the same digest),
 // the second time pushed to a real distribution registry with TLS and htpasswd auth; crane reads it back; and the
@@ -260,37 +259,11 @@ describe.skipIf(missing !== undefined)('the production image (npm run image)', (
           },
         );
         try {
-          const port = await new Promise<number>((resolvePort, reject) => {
-            let out = '';
-            const timer = setTimeout(() => reject(new Error(`not serving after 20 s: ${out}`)), 20_000);
-            server.stdout.setEncoding('utf8').on('data', (d: string) => {
-              out += d;
-              const line = out.split('\n').find((l) => l.includes('"registry-gate serving"'));
-              if (line !== undefined) {
-                clearTimeout(timer);
-                resolvePort((JSON.parse(line) as { port: number }).port);
-              }
-            });
-            server.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-            server.once('exit', (code) => {
-              clearTimeout(timer);
-              reject(new Error(`serve exited ${code}: ${out}`));
-            });
-          });
+          const port = await servingPort(server);
           const ca = await readFile(join(rootfs, 'tmp/certs/ca.crt'), 'utf8');
-          const status = await new Promise<number>((resolveStatus, reject) => {
-            request(`https://127.0.0.1:${port}/readyz`, { ca, timeout: 5000 }, (res) => {
-              res.resume();
-              resolveStatus(res.statusCode ?? 0);
-            })
-              .once('error', reject)
-              .end();
-          });
-          expect(status).toBe(200);
+          expect(await readyzStatus(port, ca)).toBe(200);
         } finally {
-          const exited = once(server, 'exit');
-          server.kill('SIGTERM');
-          if (server.exitCode === null && server.signalCode === null) await exited;
+          await stopServe(server);
         }
       });
     },
