@@ -50,7 +50,11 @@ async function pushGateImage(repoRoot: string, cluster: NodeClusterInfo): Promis
       '--ca-file',
       join(cluster.work, 'pki/ca.crt'),
     ],
-    { env: { DOCKER_CONFIG: await writeDockerConfig(cluster) }, timeoutMs: 900_000, cwd: repoRoot },
+    {
+      env: { DOCKER_CONFIG: await writeDockerConfig(cluster) },
+      timeoutMs: 900_000,
+      cwd: process.env.TMP_IMAGE_REPO ?? repoRoot,
+    },
   );
   if (r.code !== 0) throw new Error(`npm run image -- --push failed (${r.code}): ${r.stderr || r.stdout}`);
   process.stderr.write(
