@@ -36,7 +36,6 @@ function buildTools(repoRoot: string): Promise<string> {
  */
 async function pushGateImage(repoRoot: string, cluster: NodeClusterInfo): Promise<void> {
   const started = Date.now();
-  if (process.env.TMP_NO_GATE_IMAGE === '1') return; // TEMPORARY until npm run image lands
   const r = await inNamespace(
     cluster,
     'npm',
@@ -53,7 +52,7 @@ async function pushGateImage(repoRoot: string, cluster: NodeClusterInfo): Promis
     {
       env: { DOCKER_CONFIG: await writeDockerConfig(cluster) },
       timeoutMs: 900_000,
-      cwd: process.env.TMP_IMAGE_REPO ?? repoRoot,
+      cwd: repoRoot,
     },
   );
   if (r.code !== 0) throw new Error(`npm run image -- --push failed (${r.code}): ${r.stderr || r.stdout}`);
