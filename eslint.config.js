@@ -121,6 +121,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-scripts/**',
+      'dist-image/**',
       'node_modules/**',
       'coverage/**',
       'test/e2e/controlplane/**',
@@ -135,7 +136,7 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', JSON_STRINGIFY_ERR],
     },
   },
-  // The benchmark scripts are plain Node ESM.
-  { files: ['bench/**/*.mjs'], languageOptions: { globals: globals.node } },
+  // The benchmark scripts and the e2e node's helper scripts are plain Node ESM.
+  { files: ['bench/**/*.mjs', 'test/e2e/node/**/*.mjs'], languageOptions: { globals: globals.node } },
   ...layerConfigs,
 );

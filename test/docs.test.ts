@@ -42,12 +42,15 @@ describe('the README shows how to send an AdmissionReview to the running server'
 });
 
 describe('docs/install.md step 1', () => {
-  it('builds the image it deploys from the repository Dockerfile, since nothing publishes one', () => {
+  it('builds the image it deploys from this repository, since nothing publishes one', () => {
     const install = readFileSync(join(root, 'docs/install.md'), 'utf8');
     const step = /^1\. (.*?)^2\. /ms.exec(install)?.[1] ?? '';
-    expect(step).toMatch(/docker build -t (\S+) \./);
-    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+    const pushed = /npm run image -- --push (\S+)/.exec(step)?.[1];
     const built = /docker build -t (\S+) \./.exec(step)?.[1];
-    expect(install).toContain(`newName: ${built?.split(':')[0] ?? ''}`);
+    expect(pushed).toBeDefined();
+    expect(built).toBe(pushed);
+    expect(existsSync(join(root, 'Dockerfile'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.image).toBeDefined();
+    expect(install).toContain(`newName: ${pushed?.split(':')[0] ?? ''}`);
   });
 });
