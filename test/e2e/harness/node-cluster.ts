@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { capture, type KubectlOptions, type Run } from './kubectl.js';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -335,24 +336,7 @@ export function inNamespace(
   cluster: Pick<NodeClusterInfo, 'namespacePid'>,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=/proc/${cluster.namespacePid}/ns/net`, '--', command, ...args], {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 0), stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  options: KubectlOptions = {},
+): Promise<Run> {
+  return capture(['nsenter', `--net=/proc/${cluster.namespacePid}/ns/net`, '--', command, ...args], options);
 }

@@ -10,25 +10,9 @@ import {
   type NodeClusterInfo,
 } from './node-cluster.js';
 import { gateImageInMirror, pushBusyboxImages, writeDockerConfig } from './node-images.js';
+import { directoryFromScript } from './process.js';
 
 export type E2ENodeContext = { readonly node: NodeClusterInfo } | { readonly skip: string };
-
-/** Runs test/e2e/node/build-tools.sh (registry, crane, containerd; cached) and returns its directory. */
-function buildTools(repoRoot: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test/e2e/node/build-tools.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const dir = stdout.trim().split('\n').pop() ?? '';
-      if (code === 0 && dir) resolve(dir);
-      else reject(new Error(`test/e2e/node/build-tools.sh exited ${code}`));
-    });
-  });
-}
 
 /**
  * `npm run image` outside the cluster's namespaces, which have no network: it fetches and caches the image's pinned
@@ -99,7 +83,8 @@ export async function startNodeForRun(
     process.stderr.write(`e2e: node tests skipped: ${missing}\n`);
     return { context: { skip: missing }, stop: async () => {} };
   }
-  const tools = await buildTools(repoRoot);
+  // registry, crane and containerd, built from the Go module proxy once and cached.
+  const tools = await directoryFromScript(repoRoot, 'test/e2e/node/build-tools.sh');
   const work = join(dir, 'node');
   await mkdir(work, { recursive: true });
   const started = Date.now();
