@@ -50,8 +50,8 @@ export default tseslint.config(
       ],
     },
   },
-  // The benchmark scripts are plain Node ESM.
-  { files: ['bench/**/*.mjs'], languageOptions: { globals: globals.node } },
+  // The benchmark scripts and the e2e node's helper scripts are plain Node ESM.
+  { files: ['bench/**/*.mjs', 'test/e2e/node/**/*.mjs'], languageOptions: { globals: globals.node } },
   {
     files: [
       'src/reference/**',
