@@ -9,6 +9,7 @@ import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
 import { originsFromFile, registerPolicySourceCommands } from './policy-sources.js';
 import { StartupError, startWebhook } from './serve.js';
+import { DEFAULT_MIRROR_OPTIONS } from './serve-mirrors.js';
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -65,8 +66,26 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       'this replica in the pull-secret Lease (default: $POD_NAME, else hostname-pid)',
     )
     .option('--lease-duration <s>', 'pull-secret Lease duration in seconds', parsePositive, 15)
+    .option(
+      '--pull-secrets-dir <dir>',
+      'mirror credentials as mounted Secrets: DIR/<secretName>/.dockerconfigjson (default: read through the API)',
+    )
+    .option('--mirror-ca-file <file>', 'PEM CA bundle trusted for mirrors, besides the system roots')
+    .option('--mirror-budget <ms>', "time for all of one review's mirror look-ups", parsePositive, 2000)
+    .option('--mirror-timeout <ms>', 'time for one request to a mirror', parsePositive, 1000)
+    .option(
+      '--mirror-health-interval <ms>',
+      "how often mirrors' credentials are checked",
+      parsePositive,
+      60_000,
+    )
     .action(
       async (opts: {
+        pullSecretsDir?: string;
+        mirrorCaFile?: string;
+        mirrorBudget: number;
+        mirrorTimeout: number;
+        mirrorHealthInterval: number;
         kubeconfig?: string;
         namespace?: string;
         identity?: string;
@@ -106,6 +125,14 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
               namespace: opts.namespace ?? currentNamespace() ?? 'registry-gate-system',
               identity: opts.identity ?? (process.env['POD_NAME'] || `${hostname()}-${process.pid}`),
               leaseDurationSeconds: opts.leaseDuration,
+            },
+            mirrors: {
+              ...DEFAULT_MIRROR_OPTIONS,
+              pullSecretsDir: opts.pullSecretsDir ?? null,
+              caFile: opts.mirrorCaFile ?? null,
+              budgetMs: opts.mirrorBudget,
+              requestTimeoutMs: opts.mirrorTimeout,
+              healthIntervalMs: opts.mirrorHealthInterval,
             },
           });
           await new Promise<void>((resolve) => {

@@ -11,6 +11,8 @@ export {
   mirrorCommand,
   mirrorLookup,
   ocMirrorCommand,
+  verifiedMirrors,
   type LookupPurpose,
   type MirrorLookup,
+  type MirrorTarget,
 } from './mirror-check.js';

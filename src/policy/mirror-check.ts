@@ -1,7 +1,7 @@
 import { formatReference, type ImageReference } from '../reference/index.js';
 import type { CompiledMirror, CompiledPolicy } from './compiled.js';
 import type { ImageDecision } from './decision.js';
-import { imageKey } from './image-key.js';
+import { entryKey, imageKey } from './image-key.js';
 import type { MirrorAnswer } from './mirror-answer.js';
 
 /**
@@ -35,6 +35,41 @@ export type LookupPurpose = 'verify' | 'pin' | 'explain';
 /** Whether any mirror of the policy is ever asked at admission: when none is, admission is exactly as before. */
 export function asksMirrors(policy: CompiledPolicy): boolean {
   return policy.spec.mirrors.some((m) => m.verify !== 'off' || m.pin !== 'none');
+}
+
+/** A mirror whose credentials the gate checks (`GET /v2/`): one per mirror rule that verifies or pins. */
+export interface MirrorTarget {
+  /** The policy's `mirror` value. */
+  readonly mirror: string;
+  readonly registry: string;
+  /** The mirror's path below the registry (`dockerhub`), '' for a whole registry: what `auths` keys match. */
+  readonly repository: string;
+  /** The pull secrets a Pod gets for images under the mirror, in policy order. */
+  readonly secrets: readonly string[];
+  readonly insecure: boolean;
+}
+
+/** Every mirror that admission asks, once each (two rules may share a mirror), with its pull secrets. */
+export function verifiedMirrors(policy: CompiledPolicy): MirrorTarget[] {
+  const seen = new Map<string, MirrorTarget>();
+  for (const { value: m } of policy.mirrorTargets.all()) {
+    if ((m.verify === 'off' && m.pin === 'none') || seen.has(m.mirror)) continue;
+    const key = entryKey(m.target);
+    const secrets = policy.pullSecrets
+      .matchAll(key)
+      .map((hit) => hit.value)
+      .sort((a, b) => a.order - b.order)
+      .map((s) => s.secretName);
+    const slash = m.mirror.indexOf('/');
+    seen.set(m.mirror, {
+      mirror: m.mirror,
+      registry: slash === -1 ? m.mirror : m.mirror.slice(0, slash),
+      repository: slash === -1 ? '' : m.mirror.slice(slash + 1),
+      secrets: [...new Set(secrets)],
+      insecure: policy.insecure.matchFirst(key) !== null,
+    });
+  }
+  return [...seen.values()];
 }
 
 /** The look-up a decision needs for `purpose`, or null: not on a mirror, not allowed, or nothing to ask. */
