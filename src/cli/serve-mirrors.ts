@@ -229,6 +229,17 @@ export class MirrorVerification {
     return this.starting;
   }
 
+  /**
+   * One review's look-ups, asked within the budget. Before the asker exists (its start is still reading the CA
+   * file) this waits for it; when it could not start, every look-up is an error with the reason, for `onError`.
+   */
+  async ask(lookups: readonly MirrorLookup[]): Promise<Map<string, MirrorAnswer>> {
+    const asker = this.asker ?? (await this.ready());
+    if (asker !== null) return asker.ask(lookups);
+    const reason = `mirror verification could not start: ${this.problem ?? 'unknown'}`;
+    return new Map(lookups.map((l) => [l.key, { status: 'error', httpStatus: null, reason }]));
+  }
+
   /** One round: re-read the secrets, then `GET /v2/` on every verified mirror. Rounds never overlap. */
   check(): Promise<void> {
     this.round ??= this.runRound().finally(() => {

@@ -111,6 +111,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     store,
     metrics,
     missingPullSecrets: () => propagation.missing(),
+    mirrors,
     readiness: () => {
       const checks = {
         policy: store.active

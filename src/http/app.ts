@@ -4,14 +4,27 @@ import type { Logger } from 'pino';
 import {
   mutate,
   validate,
+  decideWithAnswers,
+  evaluateRequest,
+  mirrorLookups,
   DecisionCache,
+  type DecideImage,
   readAdmissionReview,
   reviewResponse,
   type AdmissionOutcome,
   type AdmissionContext,
   type AdmissionRequest,
 } from '../admission/index.js';
-import { MODES, type CompiledPolicy, type ImageContext, type Mode } from '../policy/index.js';
+import {
+  MODES,
+  asksMirrors,
+  evaluateImage,
+  type CompiledPolicy,
+  type ImageContext,
+  type MirrorAnswer,
+  type MirrorLookup,
+  type Mode,
+} from '../policy/index.js';
 import { readJsonBody } from './body.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyStore } from './policy-store.js';
@@ -32,6 +45,13 @@ export interface AppDependencies {
   readonly missingPullSecrets?: () => ReadonlySet<string>;
   /** Distinct image decisions remembered across requests (per policy generation); 0 turns the cache off. */
   readonly decisionCacheSize?: number;
+  /** Asks mirrors (`verify`, `pin`), within the review's budget; absent: no mirror is ever asked. */
+  readonly mirrors?: MirrorQuestions;
+}
+
+/** What admission needs of the registry adapter: one review's look-ups, answered (src/cli/serve-mirrors.ts). */
+export interface MirrorQuestions {
+  ask(lookups: readonly MirrorLookup[]): Promise<Map<string, MirrorAnswer>>;
 }
 
 type Webhook = 'mutate' | 'validate';
@@ -141,15 +161,35 @@ async function admit(
   const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
   const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
   const { decisions } = hot;
-  const decide =
+  let decide: DecideImage | undefined =
     decisions === null
       ? undefined
       : (image: string, context: ImageContext) =>
           decisions.decide(active.generation, active.policy, image, context);
+  if (deps.mirrors !== undefined && asksMirrors(active.policy)) {
+    decide = await withMirrorAnswers(deps.mirrors, active.policy, review.request, webhook, decide);
+  }
   const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets, decide });
   if (outcome.evaluation.kind === 'malformed') throw new ClientError(400, outcome.evaluation.reason);
   sendJson(res, 200, reviewResponse(outcome.response));
   record(deps, hot.admissionLog, webhook, review.request, outcome, active.generation, started);
+}
+
+/**
+ * The asynchronous step between two pure ones: the look-ups this review needs (admission/mirror-answers.ts), asked
+ * within the budget, folded into `decide` so that mutate and validate judge with the answers.
+ */
+async function withMirrorAnswers(
+  mirrors: MirrorQuestions,
+  policy: CompiledPolicy,
+  request: AdmissionRequest,
+  webhook: Webhook,
+  decide: DecideImage | undefined,
+): Promise<DecideImage | undefined> {
+  const base: DecideImage = decide ?? ((image, context) => evaluateImage(policy, image, context));
+  const lookups = mirrorLookups(policy, evaluateRequest(policy, request, webhook, base), webhook);
+  if (lookups.length === 0) return decide;
+  return decideWithAnswers(base, await mirrors.ask(lookups), webhook);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
