@@ -3,9 +3,10 @@ import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { currentNamespace } from '../kube/namespace.js';
-import { loadPolicyText } from '../policy/index.js';
+import { evaluateImage, loadPolicyText } from '../policy/index.js';
 import { auditCommand } from './audit.js';
-import { explainImage, explainText } from './explain.js';
+import { explainDecision, explainImage, explainText, type ExplainRecord } from './explain.js';
+import { askMirrors, checkedDecision, type MirrorFlags } from './mirror-check.js';
 import { UsageError, policyFromFile } from './policy-file.js';
 import { originsFromFile, registerPolicySourceCommands } from './policy-sources.js';
 import { StartupError, startWebhook } from './serve.js';
@@ -162,8 +163,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
     .option('--namespace <ns>', 'judge as in this namespace (namespace exemptions)')
     .option('-o, --output <format>', 'text or json (one JSON object per line)', parseOutput, 'text')
+    .option('--check-mirror', 'ask the mirror whether it serves each image (HEAD manifest), and its digest')
+    .option(
+      '--pull-secrets-dir <dir>',
+      'with --check-mirror: credentials, DIR/<secretName>/.dockerconfigjson',
+    )
+    .option('--mirror-ca-file <file>', 'with --check-mirror: PEM CA bundle trusted for mirrors')
     .action(
-      async (images: string[], opts: { policy?: string; namespace?: string; output: 'text' | 'json' }) => {
+      async (
+        images: string[],
+        opts: { policy?: string; namespace?: string; output: 'text' | 'json' } & MirrorFlags,
+      ) => {
         const policy = await policyFromFile(opts.policy);
         const inputs =
           images.length === 1 && images[0] === '-'
@@ -174,7 +184,19 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
             : images;
         if (inputs.length === 0) throw new UsageError('no images given');
         const origins = await originsFromFile(opts.policy);
-        const records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
+        let records: ExplainRecord[];
+        if (opts.checkMirror === true) {
+          const decisions = inputs.map((image) =>
+            evaluateImage(policy, image, { judge: 'final', namespace: opts.namespace }),
+          );
+          const answers = await askMirrors(policy, decisions, opts);
+          records = decisions.map((d) => {
+            const checked = checkedDecision(policy, d, answers);
+            return explainDecision(policy, checked.decision, origins, checked.check);
+          });
+        } else {
+          records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
+        }
         if (opts.output === 'json') io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
         else io.stdout(`${records.map((r) => explainText(r)).join('\n\n')}\n`);
         if (records.some((r) => r.decision === 'deny')) exitCode = 1;
