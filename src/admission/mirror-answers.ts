@@ -2,15 +2,16 @@ import {
   applyMirrorAnswer,
   mirrorLookup,
   type CompiledPolicy,
+  type ImageDecision,
   type MirrorAnswer,
   type MirrorLookup,
 } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import type { DecideImage, Phase, RequestEvaluation } from './evaluate-request.js';
+import type { Phase, RequestEvaluation } from './evaluate-request.js';
 
 /**
  * The mirror questions of one review, each distinct image once: the first pure step of a mirror-aware admission
- * (the second is {@link decideWithAnswers}; between them the HTTP layer asks the mirrors, within the budget).
+ * (the second is {@link withMirrorAnswers}; between them the HTTP layer asks the mirrors, within the budget).
  * The validating webhook asks for every image whose mirror has `verify` on; the mutating webhook only for the
  * images it will pin (`pin: digest`, no digest yet), and only where it patches (Pods, or templates with
  * `rewriteTemplates`).
@@ -31,22 +32,36 @@ export function mirrorLookups(
 }
 
 /**
- * `decide` with the mirrors' answers folded into each decision (policy/mirror-check.ts applyMirrorAnswer), so that
- * mutate and validate build their answer from decisions as they always have. The mutating webhook takes only what
- * pins (a found digest): judging, warning and denying are the validating webhook's, which asks on its own and
- * would otherwise print every warning twice.
+ * The evaluation with the mirrors' answers folded into its decisions (policy/mirror-check.ts applyMirrorAnswer):
+ * the second pure step, after which mutate and validate build their answer from decisions as they always have.
+ * The mutating webhook takes only what pins (a found digest): judging, warning and denying are the validating
+ * webhook's, which asks on its own and would otherwise print every warning twice.
  */
-export function decideWithAnswers(
-  decide: DecideImage,
+export function withMirrorAnswers(
+  evaluation: RequestEvaluation,
   answers: ReadonlyMap<string, MirrorAnswer>,
   phase: Phase,
-): DecideImage {
-  return (image, context) => {
-    const decision = decide(image, context);
-    if (decision.final === null || decision.servedBy === null) return decision;
-    // The key mirrorLookup gave the image: its final reference as text.
-    const answer = answers.get(formatReference(decision.final));
-    if (answer === undefined || (phase === 'mutate' && answer.status !== 'found')) return decision;
-    return applyMirrorAnswer(decision, answer);
+): RequestEvaluation {
+  if (evaluation.kind !== 'evaluated' || answers.size === 0) return evaluation;
+  // Sites that share an image share its decision object: fold each once.
+  const folded = new Map<ImageDecision, ImageDecision>();
+  const fold = (decision: ImageDecision): ImageDecision => {
+    let after = folded.get(decision);
+    if (after === undefined) {
+      const answer =
+        decision.final === null || decision.servedBy === null
+          ? undefined
+          : answers.get(formatReference(decision.final));
+      after =
+        answer === undefined || (phase === 'mutate' && answer.status !== 'found')
+          ? decision
+          : applyMirrorAnswer(decision, answer);
+      folded.set(decision, after);
+    }
+    return after;
+  };
+  return {
+    ...evaluation,
+    findings: evaluation.findings.map((f) => ({ site: f.site, decision: fold(f.decision) })),
   };
 }

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import fjp from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { evaluateImage, loadPolicyText, type CompiledPolicy, type MirrorAnswer } from '../policy/index.js';
-import { evaluateRequest, type DecideImage } from './evaluate-request.js';
-import { decideWithAnswers, mirrorLookups } from './mirror-answers.js';
+import { loadPolicyText, type MirrorAnswer } from '../policy/index.js';
+import { evaluateRequest } from './evaluate-request.js';
+import { mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 import { mutate } from './mutate.js';
 import { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';
 import type { AdmissionRequest } from './review.js';
@@ -185,7 +185,7 @@ describe('mutation properties', () => {
 /** What a mirror could say about any image: the same answer for every key. */
 class EveryKey extends Map<string, MirrorAnswer> {
   constructor(private readonly answer: MirrorAnswer) {
-    super();
+    super([['(any image)', answer]]);
   }
   override get(): MirrorAnswer {
     return this.answer;
@@ -196,10 +196,6 @@ const anyAnswer = fc.constantFrom<MirrorAnswer>(
   { status: 'missing', httpStatus: 404, reason: 'not in the mirror (HTTP 404)' },
   { status: 'error', httpStatus: null, reason: 'the mirror did not answer in time' },
 );
-const plain =
-  (p: CompiledPolicy): DecideImage =>
-  (image, context) =>
-    evaluateImage(p, image, context);
 const mode = fc.constantFrom('enforce' as const, 'warn' as const, 'audit' as const);
 
 describe('mirror verification properties', () => {
@@ -209,13 +205,14 @@ describe('mirror verification properties', () => {
         for (const phase of ['mutate', 'validate'] as const) {
           expect(mirrorLookups(policy, evaluateRequest(policy, req, phase), phase)).toEqual([]);
         }
-        const decide = decideWithAnswers(plain(policy), new EveryKey(answer), 'mutate');
-        const decideV = decideWithAnswers(plain(policy), new EveryKey(answer), 'validate');
-        const context = { missingPullSecrets: new Set<string>() };
-        expect(JSON.stringify(mutate(policy, req, m, { ...context, decide }).response)).toBe(
+        const answers = new EveryKey(answer);
+        const evaluation = withMirrorAnswers(evaluateRequest(policy, req, 'mutate'), answers, 'mutate');
+        const evaluationV = withMirrorAnswers(evaluateRequest(policy, req, 'validate'), answers, 'validate');
+        const context = { missingPullSecrets: new Set<string>(), evaluation };
+        expect(JSON.stringify(mutate(policy, req, m, context).response)).toBe(
           JSON.stringify(mutate(policy, req, m).response),
         );
-        expect(JSON.stringify(validate(policy, req, m, decideV).response)).toBe(
+        expect(JSON.stringify(validate(policy, req, m, undefined, evaluationV).response)).toBe(
           JSON.stringify(validate(policy, req, m).response),
         );
       }),
@@ -241,10 +238,8 @@ spec:
     const p = pinning.policy;
     const found = new EveryKey({ status: 'found', digest: `sha256:${'d'.repeat(64)}`, httpStatus: 200 });
     const patch = (req: AdmissionRequest): fjp.Operation[] => {
-      const out = mutate(p, req, 'enforce', {
-        missingPullSecrets: new Set(),
-        decide: decideWithAnswers(plain(p), found, 'mutate'),
-      }).response.patch;
+      const evaluation = withMirrorAnswers(evaluateRequest(p, req, 'mutate'), found, 'mutate');
+      const out = mutate(p, req, 'enforce', { missingPullSecrets: new Set(), evaluation }).response.patch;
       return out === undefined
         ? []
         : (JSON.parse(Buffer.from(out, 'base64').toString('utf8')) as fjp.Operation[]);

@@ -80,6 +80,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       parsePositive,
       60_000,
     )
+    .option(
+      '--mirror-cache-size <n>',
+      "mirrors' answers remembered across reviews (0: none)",
+      parseNonNegative,
+      4096,
+    )
     .action(
       async (opts: {
         pullSecretsDir?: string;
@@ -87,6 +93,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         mirrorBudget: number;
         mirrorTimeout: number;
         mirrorHealthInterval: number;
+        mirrorCacheSize: number;
         kubeconfig?: string;
         namespace?: string;
         identity?: string;
@@ -134,6 +141,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
               budgetMs: opts.mirrorBudget,
               requestTimeoutMs: opts.mirrorTimeout,
               healthIntervalMs: opts.mirrorHealthInterval,
+              cacheSize: opts.mirrorCacheSize,
             },
           });
           await new Promise<void>((resolve) => {

@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import {
   mutate,
   validate,
-  decideWithAnswers,
   evaluateRequest,
   mirrorLookups,
+  withMirrorAnswers,
   DecisionCache,
   type DecideImage,
+  type RequestEvaluation,
   readAdmissionReview,
   reviewResponse,
   type AdmissionOutcome,
@@ -18,7 +19,6 @@ import {
 import {
   MODES,
   asksMirrors,
-  evaluateImage,
   type CompiledPolicy,
   type ImageContext,
   type MirrorAnswer,
@@ -60,7 +60,7 @@ const handlers: Record<
   (p: CompiledPolicy, r: AdmissionRequest, m: Mode, c: AdmissionContext) => AdmissionOutcome
 > = {
   mutate,
-  validate: (p, r, m, c) => validate(p, r, m, c.decide),
+  validate: (p, r, m, c) => validate(p, r, m, c.decide, c.evaluation),
 };
 const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
@@ -161,35 +161,41 @@ async function admit(
   const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
   const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
   const { decisions } = hot;
-  let decide: DecideImage | undefined =
+  const decide: DecideImage | undefined =
     decisions === null
       ? undefined
       : (image: string, context: ImageContext) =>
           decisions.decide(active.generation, active.policy, image, context);
-  if (deps.mirrors !== undefined && asksMirrors(active.policy)) {
-    decide = await withMirrorAnswers(deps.mirrors, active.policy, review.request, webhook, decide);
-  }
-  const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets, decide });
+  const evaluation =
+    deps.mirrors !== undefined && asksMirrors(active.policy)
+      ? await askMirrors(deps.mirrors, active.policy, review.request, webhook, decide)
+      : undefined;
+  const outcome = handlers[webhook](active.policy, review.request, mode, {
+    missingPullSecrets,
+    decide,
+    evaluation,
+  });
   if (outcome.evaluation.kind === 'malformed') throw new ClientError(400, outcome.evaluation.reason);
   sendJson(res, 200, reviewResponse(outcome.response));
   record(deps, hot.admissionLog, webhook, review.request, outcome, active.generation, started);
 }
 
 /**
- * The asynchronous step between two pure ones: the look-ups this review needs (admission/mirror-answers.ts), asked
- * within the budget, folded into `decide` so that mutate and validate judge with the answers.
+ * The asynchronous step between two pure ones: the request evaluated, the look-ups it needs
+ * (admission/mirror-answers.ts) asked within the budget, and the answers folded into the evaluation that mutate
+ * or validate then answer from (so the object is walked once).
  */
-async function withMirrorAnswers(
+async function askMirrors(
   mirrors: MirrorQuestions,
   policy: CompiledPolicy,
   request: AdmissionRequest,
   webhook: Webhook,
   decide: DecideImage | undefined,
-): Promise<DecideImage | undefined> {
-  const base: DecideImage = decide ?? ((image, context) => evaluateImage(policy, image, context));
-  const lookups = mirrorLookups(policy, evaluateRequest(policy, request, webhook, base), webhook);
-  if (lookups.length === 0) return decide;
-  return decideWithAnswers(base, await mirrors.ask(lookups), webhook);
+): Promise<RequestEvaluation> {
+  const evaluation = evaluateRequest(policy, request, webhook, decide);
+  const lookups = mirrorLookups(policy, evaluation, webhook);
+  if (lookups.length === 0) return evaluation;
+  return withMirrorAnswers(evaluation, await mirrors.ask(lookups), webhook);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

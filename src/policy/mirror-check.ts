@@ -92,7 +92,7 @@ export function mirrorLookup(
     reference: final.digest ?? final.tag ?? 'latest',
     byDigest: final.digest !== null,
     secrets: decision.pullSecrets,
-    insecure: policy.insecure.matchFirst(imageKey(final)) !== null,
+    insecure: policy.insecure.size > 0 && policy.insecure.matchFirst(imageKey(final)) !== null,
   };
 }
 

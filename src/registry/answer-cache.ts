@@ -27,17 +27,19 @@ export const DEFAULT_TTLS: AnswerTtls = {
  * ({@link clear}): an answer never outlives the rules or the secret it was asked under.
  */
 export class AnswerCache {
-  private readonly answers: LRUCache<string, MirrorAnswer>;
+  /** Null when the capacity is 0: every look-up is asked (`--mirror-cache-size 0`, the bench's cold cells). */
+  private readonly answers: LRUCache<string, MirrorAnswer> | null;
 
   constructor(
     capacity = 4096,
     private readonly ttls: AnswerTtls = DEFAULT_TTLS,
   ) {
-    this.answers = new LRUCache<string, MirrorAnswer>({ max: capacity });
+    if (!Number.isInteger(capacity) || capacity < 0) throw new RangeError('capacity must be 0 or more');
+    this.answers = capacity === 0 ? null : new LRUCache<string, MirrorAnswer>({ max: capacity });
   }
 
   get(key: string): MirrorAnswer | undefined {
-    return this.answers.get(key);
+    return this.answers?.get(key);
   }
 
   set(key: string, answer: MirrorAnswer, byDigest: boolean): void {
@@ -49,14 +51,14 @@ export class AnswerCache {
         : answer.status === 'missing'
           ? this.ttls.missing
           : this.ttls.error;
-    if (ttl > 0) this.answers.set(key, answer, { ttl });
+    if (ttl > 0) this.answers?.set(key, answer, { ttl });
   }
 
   clear(): void {
-    this.answers.clear();
+    this.answers?.clear();
   }
 
   get size(): number {
-    return this.answers.size;
+    return this.answers?.size ?? 0;
   }
 }
