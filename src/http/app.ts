@@ -8,6 +8,7 @@ import {
   mirrorLookups,
   withMirrorAnswers,
   DecisionCache,
+  MirrorMemo,
   type DecideImage,
   type RequestEvaluation,
   readAdmissionReview,
@@ -88,6 +89,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   const rest = createColdRoutes(deps);
   const cacheSize = deps.decisionCacheSize ?? 4096;
   const decisions = cacheSize > 0 ? new DecisionCache(cacheSize) : null;
+  const mirrorMemo = new MirrorMemo();
   // The admission line carries only request identity, codes and image names, never an object body or a Secret:
   // the redaction paths (wildcards, searched on every line) cost it a third of its logging time for nothing.
   const admissionLog = deps.logger.child({}, { redact: [] });
@@ -97,7 +99,7 @@ export function createApp(deps: AppDependencies): RequestListener {
       rest(req, res);
       return;
     }
-    admit(deps, { limit, decisions, admissionLog }, route, req, res).catch((err: unknown) =>
+    admit(deps, { limit, decisions, mirrorMemo, admissionLog }, route, req, res).catch((err: unknown) =>
       fail(deps, req, res, err),
     );
   };
@@ -107,6 +109,7 @@ export function createApp(deps: AppDependencies): RequestListener {
 interface HotPath {
   readonly limit: number;
   readonly decisions: DecisionCache | null;
+  readonly mirrorMemo: MirrorMemo;
   readonly admissionLog: Logger;
 }
 
@@ -168,7 +171,7 @@ async function admit(
           decisions.decide(active.generation, active.policy, image, context);
   const evaluation =
     deps.mirrors !== undefined && asksMirrors(active.policy)
-      ? await askMirrors(deps.mirrors, active.policy, review.request, webhook, decide)
+      ? await askMirrors(deps.mirrors, hot.mirrorMemo, active.policy, review.request, webhook, decide)
       : undefined;
   const outcome = handlers[webhook](active.policy, review.request, mode, {
     missingPullSecrets,
@@ -187,15 +190,16 @@ async function admit(
  */
 async function askMirrors(
   mirrors: MirrorQuestions,
+  memo: MirrorMemo,
   policy: CompiledPolicy,
   request: AdmissionRequest,
   webhook: Webhook,
   decide: DecideImage | undefined,
 ): Promise<RequestEvaluation> {
   const evaluation = evaluateRequest(policy, request, webhook, decide);
-  const lookups = mirrorLookups(policy, evaluation, webhook);
+  const lookups = mirrorLookups(policy, evaluation, webhook, memo);
   if (lookups.length === 0) return evaluation;
-  return withMirrorAnswers(evaluation, await mirrors.ask(lookups), webhook);
+  return withMirrorAnswers(evaluation, await mirrors.ask(lookups), webhook, memo);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

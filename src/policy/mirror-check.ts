@@ -109,41 +109,46 @@ export function applyMirrorAnswer(decision: ImageDecision, answer: MirrorAnswer 
   const final = decision.final;
   if (answer === undefined || rule === null || final === null || decision.decision !== 'allow')
     return decision;
-  const checked = { ...decision, mirrorCheck: answer };
-  const finalText = formatReference(final);
   switch (answer.status) {
     case 'found': {
-      if (rule.pin !== 'digest' || final.digest !== null) return checked;
-      return { ...checked, final: { ...final, digest: answer.digest }, rewrite: true };
+      // The warm path of every verified review: one object, nothing formatted.
+      if (rule.pin !== 'digest' || final.digest !== null) return { ...decision, mirrorCheck: answer };
+      return { ...decision, mirrorCheck: answer, final: { ...final, digest: answer.digest }, rewrite: true };
     }
     case 'missing': {
-      if (rule.verify === 'off') return checked;
-      if (rule.verify === 'enforce') return denied(checked, 'NOT_IN_MIRROR');
+      if (rule.verify === 'off') return { ...decision, mirrorCheck: answer };
+      if (rule.verify === 'enforce') return denied(decision, answer, 'NOT_IN_MIRROR');
       return {
-        ...checked,
+        ...decision,
+        mirrorCheck: answer,
         warnings: [
           ...decision.warnings,
-          `registry-gate: ${finalText} is not in mirror ${rule.mirror} (${answer.reason}); pulls will fail until it is mirrored`,
+          `registry-gate: ${formatReference(final)} is not in mirror ${rule.mirror} (${answer.reason}); pulls will fail until it is mirrored`,
           `registry-gate: to mirror it: ${mirrorCommand(final, rule)}`,
         ],
       };
     }
     case 'error': {
-      if (rule.verify === 'off') return checked;
-      if (rule.onError === 'deny') return denied(checked, 'MIRROR_UNREACHABLE');
+      if (rule.verify === 'off') return { ...decision, mirrorCheck: answer };
+      if (rule.onError === 'deny') return denied(decision, answer, 'MIRROR_UNREACHABLE');
       return {
-        ...checked,
+        ...decision,
+        mirrorCheck: answer,
         warnings: [
           ...decision.warnings,
-          `registry-gate: could not ask mirror ${rule.mirror} about ${finalText} (${answer.reason}); admitted (onError: allow)`,
+          `registry-gate: could not ask mirror ${rule.mirror} about ${formatReference(final)} (${answer.reason}); admitted (onError: allow)`,
         ],
       };
     }
   }
 }
 
-function denied(decision: ImageDecision, code: 'NOT_IN_MIRROR' | 'MIRROR_UNREACHABLE'): ImageDecision {
-  return { ...decision, decision: 'deny', code, fix: null, pullSecrets: [] };
+function denied(
+  decision: ImageDecision,
+  answer: MirrorAnswer,
+  code: 'NOT_IN_MIRROR' | 'MIRROR_UNREACHABLE',
+): ImageDecision {
+  return { ...decision, mirrorCheck: answer, decision: 'deny', code, fix: null, pullSecrets: [] };
 }
 
 /**

@@ -28,6 +28,9 @@ export interface CheckerParts {
  * webhook's timeout.
  */
 export class MirrorChecker {
+  /** Cache keys per look-up object (the admission memo hands out the same ones), for this read of the secrets. */
+  private readonly keys = new WeakMap<MirrorLookup, { generation: number; key: string }>();
+
   constructor(private readonly parts: CheckerParts) {}
 
   /** Empties the answer cache and forgets tokens and learnt schemes: the policy or the credentials changed. */
@@ -60,8 +63,13 @@ export class MirrorChecker {
   }
 
   private cacheKey(lookup: MirrorLookup): string {
+    const { generation } = this.parts.credentials;
+    const known = this.keys.get(lookup);
+    if (known !== undefined && known.generation === generation) return known.key;
     const who = this.parts.credentials.choose(lookup.secrets, `${lookup.registry}/${lookup.repository}`);
-    return `${lookup.registry}/${lookup.repository}\n${lookup.reference}\n${lookup.insecure}\n${who.fingerprint}`;
+    const key = `${lookup.registry}/${lookup.repository}\n${lookup.reference}\n${lookup.insecure}\n${who.fingerprint}`;
+    this.keys.set(lookup, { generation, key });
+    return key;
   }
 
   private async ask(lookup: MirrorLookup, signal: AbortSignal): Promise<MirrorAnswer> {

@@ -65,6 +65,8 @@ export type CredentialChoice =
  */
 export class CredentialStore {
   private secrets = new Map<string, SecretState>();
+  /** Counts reads that changed something: what a memo of credential-dependent keys compares against. */
+  generation = 0;
   /** choose()'s answers for this read of the secrets: a warm look-up must not decode base64 every time. */
   private readonly chosen = new Map<string, CredentialChoice>();
 
@@ -77,6 +79,7 @@ export class CredentialStore {
     const changed = signature(next) !== signature(this.secrets);
     this.secrets = next;
     this.chosen.clear();
+    if (changed) this.generation++;
     return changed;
   }
 
