@@ -29,6 +29,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-scripts/**',
+      'dist-image/**',
       'node_modules/**',
       'coverage/**',
       'test/e2e/controlplane/**',

@@ -1,8 +1,17 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inNamespace } from './harness/node-cluster.js';
+import {
+  GATE_NAMESPACE as NS,
+  createPullSecret,
+  gatePods,
+  mirrorPolicy,
+  pullFailure,
+  writeInstallOverlay,
+  type PodStatus,
+} from './harness/node-install.js';
 import {
   BUSYBOX_UPSTREAM,
   busyboxInMirror,
@@ -20,124 +29,7 @@ import {
   type NodeCluster,
 } from './harness/index.js';
 
-const NS = 'registry-gate-system';
 const TENANT = 'shop';
-
-interface PodStatus {
-  metadata: { name: string };
-  spec: { containers: { image: string }[]; imagePullSecrets?: { name: string }[] };
-  status: {
-    phase?: string;
-    podIP?: string;
-    containerStatuses?: { imageID?: string; state?: { waiting?: { reason?: string; message?: string } } }[];
-  };
-}
-
-/**
- * The e2e overlay of manifests/overlays/self-signed: its only changes are those a one-node cluster with a private
- * mirror needs (DESIGN.md, "In-cluster install on a one-node test cluster"): the image, two replicas, the mirror's
- * pull secret on the gate's ServiceAccounts, and the policy.
- */
-async function writeInstallOverlay(cluster: NodeCluster): Promise<string> {
-  const dir = join(cluster.work, 'overlay-install');
-  await mkdir(dir, { recursive: true });
-  const mirror = cluster.mirror;
-  await writeFile(
-    join(dir, 'policy.yaml'),
-    [
-      'apiVersion: registry-gate.io/v1alpha1',
-      'kind: RegistryPolicy',
-      'metadata: {name: e2e-node}',
-      'spec:',
-      '  mode: enforce',
-      '  mirrors:',
-      `    - {source: docker.io, mirror: "${mirror}/dockerhub"}`,
-      '  registrySources:',
-      `    allowedRegistries: ["${mirror}"]`,
-      '  pullSecrets:',
-      `    - {registry: "${mirror}", secretName: mirror-pull}`,
-      '',
-    ].join('\n'),
-  );
-  const [name, tag] = gateImageInMirror(mirror).split(/:(?=[^:/]+$)/);
-  const pullSecret = (sa: string): object => ({
-    target: { kind: 'ServiceAccount', name: sa },
-    patch: JSON.stringify([{ op: 'add', path: '/imagePullSecrets', value: [{ name: 'mirror-pull' }] }]),
-  });
-  const kustomization = {
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
-    resources: [relative(dir, join(repoRoot, 'manifests/overlays/self-signed'))],
-    images: [{ name: 'ghcr.io/registry-gate/registry-gate', newName: name, newTag: tag }],
-    patches: [
-      {
-        target: { kind: 'Deployment', name: 'registry-gate' },
-        patch: JSON.stringify([{ op: 'replace', path: '/spec/replicas', value: 2 }]),
-      },
-      {
-        target: { kind: 'HorizontalPodAutoscaler', name: 'registry-gate' },
-        patch: JSON.stringify([{ op: 'replace', path: '/spec/minReplicas', value: 2 }]),
-      },
-      pullSecret('registry-gate'),
-      pullSecret('registry-gate-certs'),
-    ],
-    configMapGenerator: [
-      {
-        name: 'registry-gate-policy',
-        namespace: NS,
-        behavior: 'replace',
-        files: ['policy.yaml'],
-        options: { disableNameSuffixHash: true },
-      },
-    ],
-  };
-  await writeFile(join(dir, 'kustomization.yaml'), JSON.stringify(kustomization, null, 2));
-  return dir;
-}
-
-async function createPullSecret(cluster: NodeCluster, namespace: string): Promise<void> {
-  const secret = await ok(
-    cluster.kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      'mirror-pull',
-      `--namespace=${namespace}`,
-      `--docker-server=${cluster.mirror}`,
-      `--docker-username=${cluster.mirrorUser}`,
-      `--docker-password=${cluster.mirrorPassword}`,
-      '--dry-run=client',
-      '-o=json',
-    ]),
-  );
-  await ok(cluster.kubectl(['apply', '-f', '-'], { input: secret }));
-}
-
-async function pod(kubectl: Kubectl, namespace: string, name: string): Promise<PodStatus> {
-  return JSON.parse(await ok(kubectl(['get', 'pod', name, '-n', namespace, '-o', 'json']))) as PodStatus;
-}
-
-async function gatePods(kubectl: Kubectl): Promise<PodStatus[]> {
-  const out = await ok(
-    kubectl(['get', 'pods', '-n', NS, '-l', 'app.kubernetes.io/component=webhook', '-o', 'json']),
-  );
-  return (JSON.parse(out) as { items: PodStatus[] }).items;
-}
-
-/** Waits for a Pod's first container to be waiting on an image pull that failed; returns that message. */
-async function pullFailure(kubectl: Kubectl, namespace: string, name: string): Promise<string> {
-  return waitFor(
-    `${namespace}/${name} to fail its pull`,
-    async () => {
-      const waiting = (await pod(kubectl, namespace, name)).status.containerStatuses?.[0]?.state?.waiting;
-      return waiting?.reason === 'ErrImagePull' || waiting?.reason === 'ImagePullBackOff'
-        ? (waiting.message ?? '')
-        : undefined;
-    },
-    120_000,
-    500,
-  );
-}
 
 interface StreamResult {
   count: number;
@@ -210,17 +102,26 @@ describeNode(
     beforeAll(async () => {
       cluster = nodeCluster();
       kubectl = cluster.kubectl;
-      overlay = await writeInstallOverlay(cluster);
+      overlay = await writeInstallOverlay(
+        cluster,
+        'install',
+        'manifests/overlays/self-signed',
+        mirrorPolicy(cluster.mirror, [
+          '  pullSecrets:',
+          `    - {registry: "${cluster.mirror}", secretName: mirror-pull}`,
+        ]),
+      );
       // What an administrator does before installing: the gate's namespace, and the mirror's pull secret in it.
       await ok(kubectl(['apply', '-f', join(repoRoot, 'manifests/base/namespace.yaml')]));
       await createPullSecret(cluster, NS);
       await ok(kubectl(['create', 'namespace', TENANT]));
       await createPullSecret(cluster, TENANT);
+      await ok(kubectl(['create', 'namespace', 'stream']));
     });
 
     afterAll(async () => {
       // Leave the cluster as found for the next file, even when a test failed half-way.
-      await kubectl(['delete', '-k', overlay, '--ignore-not-found', '--wait=false']);
+      await kubectl(['delete', '-k', overlay, '--ignore-not-found'], { timeoutMs: 180_000 });
       await kubectl(['delete', 'namespace', TENANT, 'stream', '--ignore-not-found', '--wait=false']);
     });
 
@@ -410,13 +311,17 @@ describeNode(
           );
         },
       ],
-    ])('no Pod create fails during %s', async (name, operation) => {
-      const result = await createsDuring(cluster, 'stream', name.replace(/\W+/g, '-'), () =>
-        operation(kubectl),
-      );
-      expect(result.count).toBeGreaterThan(20);
-      expect(result.firstFailures).toEqual([]);
-    });
+    ])(
+      'no Pod create fails during %s',
+      async (name, operation) => {
+        const result = await createsDuring(cluster, 'stream', name.replace(/\W+/g, '-'), () =>
+          operation(kubectl),
+        );
+        expect(result.count).toBeGreaterThan(20);
+        expect(result.firstFailures).toEqual([]);
+      },
+      420_000,
+    );
 
     it('no Pod create fails while the certificate is rotated (a Job from the CronJob), and every replica serves the new one', async () => {
       const stored = async (): Promise<string> => {
@@ -427,8 +332,8 @@ describeNode(
       };
       const before = await stored();
       const result = await createsDuring(cluster, 'stream', 'certificate-rotation', async () => {
-        // The CronJob renews only what is due; a rotation now is its Job with a renewal window longer than the
-        // certificate's validity (docs/install.md, "Rotating the certificate now").
+        // The CronJob renews only what is due; a rotation now is its Job with a renewal window wider than what the
+        // current (90-day) certificate has left (docs/install.md, "Rotating the certificate now").
         const job = JSON.parse(
           await ok(
             kubectl([
@@ -443,13 +348,21 @@ describeNode(
             ]),
           ),
         ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
-        job.spec.template.spec.containers[0]!.args.push('--renew-before=3650');
+        job.spec.template.spec.containers[0]!.args.push('--days=100', '--renew-before=99');
         await ok(kubectl(['apply', '-f', '-'], { input: JSON.stringify(job) }));
-        await ok(
-          kubectl(['wait', '-n', NS, '--for=condition=Complete', 'job/rotate-now', '--timeout=120s'], {
+        const done = await kubectl(
+          ['wait', '-n', NS, '--for=condition=Complete', 'job/rotate-now', '--timeout=120s'],
+          {
             timeoutMs: 130_000,
-          }),
+          },
         );
+        if (done.code !== 0) {
+          const logs = await kubectl(['logs', '-n', NS, 'job/rotate-now', '--all-containers', '--tail=20']);
+          const described = await kubectl(['describe', 'job', '-n', NS, 'rotate-now']);
+          throw new Error(
+            `job/rotate-now did not complete: ${done.stderr}\n${logs.stdout}${logs.stderr}\n${described.stdout}`,
+          );
+        }
         const after = await stored();
         expect(after).not.toBe(before);
         // The kubelet refreshes the mounted Secret (syncFrequency 10 s here), and the server reloads it.
@@ -466,7 +379,7 @@ describeNode(
       });
       expect(result.count).toBeGreaterThan(20);
       expect(result.firstFailures).toEqual([]);
-    });
+    }, 420_000);
 
     it('scaled to zero, it fails closed for tenants while namespaces labelled registry-gate.io/critical still admit', async () => {
       await ok(kubectl(['create', 'namespace', 'ops']));
@@ -509,7 +422,7 @@ describeNode(
         );
         await kubectl(['delete', 'namespace', 'ops', '--wait=false']);
       }
-    });
+    }, 300_000);
 
     it('uninstalls with kubectl delete -k: no webhook configuration is left, and Pod creates work afterwards', async () => {
       const deleted = await kubectl(['delete', '-k', overlay, '--ignore-not-found'], { timeoutMs: 180_000 });

@@ -1,20 +1,46 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { issueCertificateAuthority, issueServingCertificate, type Issued } from '../../src/certs/issue.js';
 import {
-  htpasswdFile,
-  layerTar,
-  makeCrane,
-  makePki,
+  basicAuth,
+  crane,
+  dockerConfig,
+  registryTools,
   startRegistry,
-  startTokenServer,
-  type RunningRegistry,
-  type TestPki,
-  type TokenServer,
+  type TestRegistry,
+  type Tools,
 } from './registry.js';
-import type { RegistryTools } from './registry-tools.js';
+import { startTokenServer, type TokenServer } from './token-server.js';
+
+const run = promisify(execFile);
 
 export const ROBOT = { username: 'robot', password: 'r0bot-pass' };
+
+/**
+ * The registry and crane (test/helpers/registry.ts: built by test/e2e/node/build-tools.sh, waited for at most
+ * 20 s), and htpasswd for the registry's bcrypt file; a string says what is missing.
+ */
+export async function labTools(): Promise<Tools | string> {
+  const htpasswd = await run('sh', ['-c', 'command -v htpasswd']).then(
+    () => true,
+    () => false,
+  );
+  if (!htpasswd) return 'htpasswd not found (apt-get install apache2-utils)';
+  return registryTools(20_000);
+}
+
+/** A CA of the lab, and serving certificates it signs for more servers (token server, stand-ins). */
+export interface LabPki {
+  readonly ca: Issued;
+  readonly caFile: string;
+  serving(
+    name: string,
+    names: { dns: string[]; ips: string[] },
+  ): Promise<{ certFile: string; issued: Issued }>;
+}
 
 /** Images pushed into both registries, with the digests crane reported. */
 export interface LabImages {
@@ -30,24 +56,24 @@ export interface LabImages {
 
 export interface RegistryLab {
   readonly dir: string;
-  readonly pki: TestPki;
+  readonly pki: LabPki;
   /** htpasswd (Basic) registry. */
-  readonly basic: RunningRegistry;
+  readonly basic: TestRegistry & { readonly port: number };
   /** Token-auth registry on the same storage, behind {@link tokenServer}. */
-  readonly token: RunningRegistry;
+  readonly token: TestRegistry & { readonly port: number };
   readonly tokenServer: TokenServer;
   readonly images: LabImages;
-  /** A docker config JSON text with the robot's credentials for both registries. */
+  /** A docker config JSON text with the robot's credentials (or others) for both registries. */
   dockerConfig(credentials?: { username: string; password: string }): string;
   stop(): Promise<void>;
 }
 
 /**
- * Two real registries sharing one storage: `basic` with htpasswd, `token` with the distribution token flow behind
- * a token server of the test, both TLS with a test CA, the same images pushed by crane. Everything it starts is
- * stopped by `stop()`, also when the start fails half-way.
+ * Two real registries sharing one storage, both with TLS from the lab's CA: `basic` with htpasswd, `token` with the
+ * distribution token flow behind a token server of the test; the same images pushed by crane. Everything it starts
+ * is stopped by `stop()`, also when the start fails half-way.
  */
-export async function startRegistryLab(tools: RegistryTools): Promise<RegistryLab> {
+export async function startRegistryLab(tools: Tools): Promise<RegistryLab> {
   const dir = await mkdtemp(join(tmpdir(), 'registry-gate-lab-'));
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
@@ -55,56 +81,75 @@ export async function startRegistryLab(tools: RegistryTools): Promise<RegistryLa
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const pki = await makePki(dir);
-    const names = { dns: ['localhost'], ips: ['127.0.0.1'] };
-    const serving = await pki.serving('registry', names);
+    const now = new Date();
+    const ca = await issueCertificateAuthority('registry-gate lab CA', now, 1);
+    const caFile = join(dir, 'ca.crt');
+    await writeFile(caFile, ca.cert);
+    const pki: LabPki = {
+      ca,
+      caFile,
+      async serving(name, names) {
+        const issued = await issueServingCertificate(ca, names, now, 1);
+        const certFile = join(dir, `${name}.crt`);
+        await writeFile(certFile, issued.cert);
+        return { certFile, issued };
+      },
+    };
     const storageDir = join(dir, 'storage');
     await mkdir(storageDir);
-    const htpasswd = join(dir, 'htpasswd');
-    await htpasswdFile(tools, htpasswd, { [ROBOT.username]: ROBOT.password });
-    const basic = await startRegistry(tools, {
-      dir,
-      storageDir,
-      tls: serving,
-      auth: { kind: 'htpasswd', file: htpasswd },
-      caFile: pki.caFile,
+    const port = (r: TestRegistry): TestRegistry & { port: number } => ({
+      ...r,
+      port: Number(r.host.split(':')[1]),
     });
+    const basic = port(
+      await startRegistry(
+        tools,
+        { kind: 'htpasswd', user: ROBOT.username, password: ROBOT.password },
+        { authority: ca, storageDir },
+      ),
+    );
     stops.push(basic.stop);
 
     const signing = await pki.serving('token-signing', { dns: ['token-signing'], ips: [] });
+    const tls = await pki.serving('token-server', { dns: ['localhost'], ips: ['127.0.0.1'] });
     const tokenServer = await startTokenServer({
-      tls: serving.issued,
+      tls: tls.issued,
       signing: signing.issued,
       issuer: 'registry-gate-test-issuer',
       service: 'registry-gate-test',
       users: { [ROBOT.username]: ROBOT.password },
     });
     stops.push(tokenServer.stop);
-    const token = await startRegistry(tools, {
-      dir,
-      storageDir,
-      tls: serving,
-      caFile: pki.caFile,
-      auth: {
-        kind: 'token',
-        realm: tokenServer.realm,
-        service: 'registry-gate-test',
-        issuer: 'registry-gate-test-issuer',
-        rootCertBundle: signing.certFile,
-      },
-    });
+    const token = port(
+      await startRegistry(
+        tools,
+        {
+          kind: 'token',
+          realm: tokenServer.realm,
+          service: 'registry-gate-test',
+          issuer: 'registry-gate-test-issuer',
+          rootCertBundle: signing.certFile,
+        },
+        { authority: ca, storageDir },
+      ),
+    );
     stops.push(token.stop);
 
-    const crane = await makeCrane(tools, dir, pki.caFile, { [basic.host]: ROBOT });
+    const configDir = await dockerConfig({
+      auths: { [basic.host]: { auth: basicAuth(ROBOT.username, ROBOT.password) } },
+    });
+    stops.push(() => rm(configDir, { recursive: true, force: true }));
+    const craned = async (...args: string[]): Promise<string> =>
+      (await crane(tools, args, basic, configDir)).trim();
     const push = async (repo: string, content: string): Promise<string> => {
       const ref = `${basic.host}/${repo}`;
-      await crane('append', '-f', await layerTar(dir, repo.replaceAll(/[/:]/g, '_'), content), '-t', ref);
-      return crane('digest', ref);
+      await craned('append', '-f', await layerTar(dir, repo.replaceAll(/[/:]/g, '_'), content), '-t', ref);
+      return craned('digest', ref);
     };
     const one = await push('app/one:1.0', 'one');
     const two = await push('app/two:1.0', 'two');
     const other = await push('other/thing:1.0', 'other');
-    await crane(
+    await craned(
       'index',
       'append',
       '-m',
@@ -114,16 +159,35 @@ export async function startRegistryLab(tools: RegistryTools): Promise<RegistryLa
       '-t',
       `${basic.host}/app/multi:1.0`,
     );
-    const multi = await crane('digest', `${basic.host}/app/multi:1.0`);
+    const multi = await craned('digest', `${basic.host}/app/multi:1.0`);
     tokenServer.requests.length = 0;
 
-    const dockerConfig = (credentials = ROBOT): string => {
-      const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    const configText = (credentials = ROBOT): string => {
+      const auth = basicAuth(credentials.username, credentials.password);
       return JSON.stringify({ auths: { [basic.host]: { auth }, [token.host]: { auth } } });
     };
-    return { dir, pki, basic, token, tokenServer, images: { one, two, multi, other }, dockerConfig, stop };
+    return {
+      dir,
+      pki,
+      basic,
+      token,
+      tokenServer,
+      images: { one, two, multi, other },
+      dockerConfig: configText,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** A one-file layer tarball, distinct per `content`, for `crane append` onto scratch. */
+async function layerTar(dir: string, name: string, content: string): Promise<string> {
+  const src = join(dir, `layer-${name}`);
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'hello.txt'), content);
+  const tar = join(dir, `layer-${name}.tar`);
+  await run('tar', ['-C', src, '-cf', tar, 'hello.txt']);
+  return tar;
 }

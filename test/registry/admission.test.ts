@@ -1,21 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIRROR_OPTIONS } from '../../src/cli/serve-mirrors.js';
 import { decodePatch, podReview, type AdmissionReviewBody, type ReviewAnswer } from '../helpers/fixtures.js';
-import { freePort, startDelayProxy } from '../helpers/registry.js';
-import { startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
-import { resolveRegistryTools, type ToolsResult } from '../helpers/registry-tools.js';
+import { freePort, startDelayProxy } from '../helpers/registry-faults.js';
+import { labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
 import { startTestWebhook, type TestWebhook } from '../helpers/webhook.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const found = await resolveRegistryTools(root).catch((err: unknown): ToolsResult => ({ skip: String(err) }));
-if ('skip' in found) console.warn(`mirror-aware admission tests skipped: ${found.skip}`);
+const tools = await labTools();
+if (typeof tools === 'string') console.warn(`mirror-aware admission tests skipped: ${tools}`);
 
 const BUDGET_MS = 600;
 
-describe.skipIf('skip' in found)('admission asks the mirror (real registries)', () => {
+describe.skipIf(typeof tools === 'string')('admission asks the mirror (real registries)', () => {
   let lab: RegistryLab;
   let gate: TestWebhook;
   let B: string;
@@ -24,8 +21,8 @@ describe.skipIf('skip' in found)('admission asks the mirror (real registries)', 
   let hole: Awaited<ReturnType<typeof startDelayProxy>>;
 
   beforeAll(async () => {
-    if (!('tools' in found)) return;
-    lab = await startRegistryLab(found.tools);
+    if (typeof tools === 'string') return;
+    lab = await startRegistryLab(tools);
     B = lab.basic.host;
     T = lab.token.host;
     gone = `127.0.0.1:${await freePort()}`;

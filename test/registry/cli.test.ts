@@ -1,15 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { EXPLAIN_CONTRACT_FIELDS } from '../helpers/explain-contract.js';
-import { startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
-import { resolveRegistryTools, type ToolsResult } from '../helpers/registry-tools.js';
+import { labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const found = await resolveRegistryTools(root).catch((err: unknown): ToolsResult => ({ skip: String(err) }));
-if ('skip' in found) console.warn(`explain/audit --check-mirror tests skipped: ${found.skip}`);
+const tools = await labTools();
+if (typeof tools === 'string') console.warn(`explain/audit --check-mirror tests skipped: ${tools}`);
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -22,15 +19,15 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-describe.skipIf('skip' in found)('explain and audit --check-mirror against real registries', () => {
+describe.skipIf(typeof tools === 'string')('explain and audit --check-mirror against real registries', () => {
   let lab: RegistryLab;
   let policy: string;
   let secrets: string;
   let B: string;
 
   beforeAll(async () => {
-    if (!('tools' in found)) return;
-    lab = await startRegistryLab(found.tools);
+    if (typeof tools === 'string') return;
+    lab = await startRegistryLab(tools);
     B = lab.basic.host;
     secrets = join(lab.dir, 'pull-secrets');
     await mkdir(join(secrets, 'robot'), { recursive: true });

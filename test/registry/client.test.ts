@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MirrorLookup } from '../../src/policy/index.js';
 import { AnswerCache } from '../../src/registry/answer-cache.js';
@@ -14,13 +13,11 @@ import {
 import { Limiter } from '../../src/registry/limiter.js';
 import { TokenCache } from '../../src/registry/token.js';
 import { Transport } from '../../src/registry/transport.js';
-import { startDelayProxy, startStatusServer } from '../helpers/registry.js';
-import { ROBOT, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
-import { resolveRegistryTools, type ToolsResult } from '../helpers/registry-tools.js';
+import { startDelayProxy, startStatusServer } from '../helpers/registry-faults.js';
+import { ROBOT, labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const found = await resolveRegistryTools(root).catch((err: unknown): ToolsResult => ({ skip: String(err) }));
-if ('skip' in found) console.warn(`registry client tests skipped: ${found.skip}`);
+const tools = await labTools();
+if (typeof tools === 'string') console.warn(`registry client tests skipped: ${tools}`);
 
 /** Secrets held in memory, as the API or a directory would hand them over. */
 class MemorySecrets implements SecretSource {
@@ -34,7 +31,7 @@ class MemorySecrets implements SecretSource {
   }
 }
 
-describe.skipIf('skip' in found)('registry client against real registries', () => {
+describe.skipIf(typeof tools === 'string')('registry client against real registries', () => {
   let lab: RegistryLab;
   let transport: Transport;
   let secrets: MemorySecrets;
@@ -43,8 +40,8 @@ describe.skipIf('skip' in found)('registry client against real registries', () =
   let checker: MirrorChecker;
 
   beforeAll(async () => {
-    if (!('tools' in found)) return;
-    lab = await startRegistryLab(found.tools);
+    if (typeof tools === 'string') return;
+    lab = await startRegistryLab(tools);
     transport = new Transport({ extraCaPem: await readFile(lab.pki.caFile, 'utf8'), maxSocketsPerHost: 4 });
     secrets = new MemorySecrets();
     secrets.texts.set('robot', lab.dockerConfig());

@@ -1,16 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIRROR_OPTIONS } from '../../src/cli/serve-mirrors.js';
-import { freePort } from '../helpers/registry.js';
-import { ROBOT, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
-import { resolveRegistryTools, type ToolsResult } from '../helpers/registry-tools.js';
+import { freePort } from '../helpers/registry-faults.js';
+import { ROBOT, labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
 import { startTestWebhook, type TestWebhook } from '../helpers/webhook.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const found = await resolveRegistryTools(root).catch((err: unknown): ToolsResult => ({ skip: String(err) }));
-if ('skip' in found) console.warn(`credential health tests skipped: ${found.skip}`);
+const tools = await labTools();
+if (typeof tools === 'string') console.warn(`credential health tests skipped: ${tools}`);
 
 async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
   let last: T | undefined;
@@ -22,7 +19,7 @@ async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boole
   throw new Error(`${what}: still ${JSON.stringify(last)}`);
 }
 
-describe.skipIf('skip' in found)("serve checks each verified mirror's pull secret", () => {
+describe.skipIf(typeof tools === 'string')("serve checks each verified mirror's pull secret", () => {
   let lab: RegistryLab;
   let gate: TestWebhook;
   let secretsDir: string;
@@ -40,8 +37,8 @@ describe.skipIf('skip' in found)("serve checks each verified mirror's pull secre
   };
 
   beforeAll(async () => {
-    if (!('tools' in found)) return;
-    lab = await startRegistryLab(found.tools);
+    if (typeof tools === 'string') return;
+    lab = await startRegistryLab(tools);
     B = lab.basic.host;
     T = lab.token.host;
     gone = `127.0.0.1:${await freePort()}`;

@@ -337,6 +337,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       TOOLS: bin.tools,
       NODE_NAME: n.nodeName,
       NODE_IP: n.nodeIp,
+      SERVICE_CIDR: n.serviceCidr,
       MIRROR,
       MIRROR_USER,
       MIRROR_PASSWORD: options.mirrorPassword,

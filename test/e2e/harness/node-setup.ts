@@ -36,7 +36,6 @@ function buildTools(repoRoot: string): Promise<string> {
  */
 async function pushGateImage(repoRoot: string, cluster: NodeClusterInfo): Promise<void> {
   const started = Date.now();
-  if (process.env.TMP_NO_GATE_IMAGE === '1') return; // TEMPORARY until npm run image lands
   const r = await inNamespace(
     cluster,
     'npm',
@@ -50,7 +49,11 @@ async function pushGateImage(repoRoot: string, cluster: NodeClusterInfo): Promis
       '--ca-file',
       join(cluster.work, 'pki/ca.crt'),
     ],
-    { env: { DOCKER_CONFIG: await writeDockerConfig(cluster) }, timeoutMs: 900_000, cwd: repoRoot },
+    {
+      env: { DOCKER_CONFIG: await writeDockerConfig(cluster) },
+      timeoutMs: 900_000,
+      cwd: repoRoot,
+    },
   );
   if (r.code !== 0) throw new Error(`npm run image -- --push failed (${r.code}): ${r.stderr || r.stdout}`);
   process.stderr.write(

@@ -61,6 +61,9 @@ fail() { echo "$*" >"$WORK/failed"; log "FAILED: $*"; exit 1; }
 # refuses; on lo because this kernel may lack the dummy device); Pods get addresses on the CNI bridge.
 ip link set lo up
 ip addr add "$NODE_IP/32" dev lo
+# A route for the Service range, so that locally made connections (the apiserver calling a webhook's Service) get
+# past the route lookup to kube-proxy's DNAT, which then sends them to a Pod. Pods have their default route already.
+ip route add "$SERVICE_CIDR" dev lo
 
 # Private, empty /run and /var/log: containerd's shim sockets and netns files, runc state, the kubelet's
 # /var/log/containers links and pod logs all land here and vanish with the namespace.
