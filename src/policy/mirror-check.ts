@@ -118,29 +118,27 @@ export function applyMirrorAnswer(decision: ImageDecision, answer: MirrorAnswer 
     case 'missing': {
       if (rule.verify === 'off') return { ...decision, mirrorCheck: answer };
       if (rule.verify === 'enforce') return denied(decision, answer, 'NOT_IN_MIRROR');
-      return {
-        ...decision,
-        mirrorCheck: answer,
-        warnings: [
-          ...decision.warnings,
-          `registry-gate: ${formatReference(final)} is not in mirror ${rule.mirror} (${answer.reason}); pulls will fail until it is mirrored`,
-          `registry-gate: to mirror it: ${mirrorCommand(final, rule)}`,
-        ],
-      };
+      return warned(
+        decision,
+        answer,
+        `registry-gate: ${formatReference(final)} is not in mirror ${rule.mirror} (${answer.reason}); pulls will fail until it is mirrored`,
+        `registry-gate: to mirror it: ${mirrorCommand(final, rule)}`,
+      );
     }
     case 'error': {
       if (rule.verify === 'off') return { ...decision, mirrorCheck: answer };
       if (rule.onError === 'deny') return denied(decision, answer, 'MIRROR_UNREACHABLE');
-      return {
-        ...decision,
-        mirrorCheck: answer,
-        warnings: [
-          ...decision.warnings,
-          `registry-gate: could not ask mirror ${rule.mirror} about ${formatReference(final)} (${answer.reason}); admitted (onError: allow)`,
-        ],
-      };
+      return warned(
+        decision,
+        answer,
+        `registry-gate: could not ask mirror ${rule.mirror} about ${formatReference(final)} (${answer.reason}); admitted (onError: allow)`,
+      );
     }
   }
+}
+
+function warned(decision: ImageDecision, answer: MirrorAnswer, ...lines: string[]): ImageDecision {
+  return { ...decision, mirrorCheck: answer, warnings: [...decision.warnings, ...lines] };
 }
 
 function denied(

@@ -65,6 +65,10 @@ export interface RegistryLab {
   readonly images: LabImages;
   /** A docker config JSON text with the robot's credentials (or others) for both registries. */
   dockerConfig(credentials?: { username: string; password: string }): string;
+  /** `--pull-secrets-dir` of the lab: {@link writePullSecret} lays Secrets out there. */
+  readonly pullSecretsDir: string;
+  /** Writes `<pullSecretsDir>/<name>/.dockerconfigjson` (the robot's config by default), as a mounted Secret. */
+  writePullSecret(name: string, text?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -166,9 +170,16 @@ export async function startRegistryLab(tools: Tools): Promise<RegistryLab> {
       const auth = basicAuth(credentials.username, credentials.password);
       return JSON.stringify({ auths: { [basic.host]: { auth }, [token.host]: { auth } } });
     };
+    const pullSecretsDir = join(dir, 'pull-secrets');
+    const writePullSecret = async (name: string, text = configText()): Promise<void> => {
+      await mkdir(join(pullSecretsDir, name), { recursive: true });
+      await writeFile(join(pullSecretsDir, name, '.dockerconfigjson'), text);
+    };
     return {
       dir,
       pki,
+      pullSecretsDir,
+      writePullSecret,
       basic,
       token,
       tokenServer,

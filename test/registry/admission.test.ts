@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIRROR_OPTIONS } from '../../src/cli/serve-mirrors.js';
 import { decodePatch, podReview, type AdmissionReviewBody, type ReviewAnswer } from '../helpers/fixtures.js';
@@ -27,9 +25,7 @@ describe.skipIf(typeof tools === 'string')('admission asks the mirror (real regi
     T = lab.token.host;
     gone = `127.0.0.1:${await freePort()}`;
     hole = await startDelayProxy(lab.basic.port, Infinity);
-    const secrets = join(lab.dir, 'pull-secrets');
-    await mkdir(join(secrets, 'robot'), { recursive: true });
-    await writeFile(join(secrets, 'robot', '.dockerconfigjson'), lab.dockerConfig());
+    await lab.writePullSecret('robot');
     gate = await startTestWebhook(
       `apiVersion: registry-gate.io/v1alpha1
 kind: RegistryPolicy
@@ -48,7 +44,7 @@ spec:
       {
         mirrors: {
           ...DEFAULT_MIRROR_OPTIONS,
-          pullSecretsDir: secrets,
+          pullSecretsDir: lab.pullSecretsDir,
           caFile: lab.pki.caFile,
           budgetMs: BUDGET_MS,
           requestTimeoutMs: BUDGET_MS,

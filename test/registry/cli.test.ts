@@ -1,23 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { cli } from '../helpers/cli.js';
 import { EXPLAIN_CONTRACT_FIELDS } from '../helpers/explain-contract.js';
 import { labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
 
 const tools = await labTools();
 if (typeof tools === 'string') console.warn(`explain/audit --check-mirror tests skipped: ${tools}`);
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stdin: () => Promise.resolve(''),
-  });
-  return { code, stdout, stderr };
-}
 
 describe.skipIf(typeof tools === 'string')('explain and audit --check-mirror against real registries', () => {
   let lab: RegistryLab;
@@ -29,9 +18,8 @@ describe.skipIf(typeof tools === 'string')('explain and audit --check-mirror aga
     if (typeof tools === 'string') return;
     lab = await startRegistryLab(tools);
     B = lab.basic.host;
-    secrets = join(lab.dir, 'pull-secrets');
-    await mkdir(join(secrets, 'robot'), { recursive: true });
-    await writeFile(join(secrets, 'robot', '.dockerconfigjson'), lab.dockerConfig());
+    secrets = lab.pullSecretsDir;
+    await lab.writePullSecret('robot');
     policy = join(lab.dir, 'policy.yaml');
     await writeFile(
       policy,
@@ -51,20 +39,24 @@ spec:
     await lab?.stop();
   });
 
-  const explain = (...images: string[]) =>
-    cli([
+  /** `explain --check-mirror` with the lab's policy: JSON, the lab's secrets and CA unless told otherwise. */
+  const explainWith = (
+    options: { text?: boolean; secrets?: string | null; ca?: string | null },
+    ...images: string[]
+  ) => {
+    const { secrets: dir = secrets, ca = lab.pki.caFile } = options;
+    return cli([
       'explain',
       '--policy',
       policy,
-      '-o',
-      'json',
+      ...(options.text === true ? [] : ['-o', 'json']),
       '--check-mirror',
-      '--pull-secrets-dir',
-      secrets,
-      '--mirror-ca-file',
-      lab.pki.caFile,
+      ...(dir === null ? [] : ['--pull-secrets-dir', dir]),
+      ...(ca === null ? [] : ['--mirror-ca-file', ca]),
       ...images,
     ]);
+  };
+  const explain = (...images: string[]) => explainWith({}, ...images);
   const records = (stdout: string): Record<string, unknown>[] =>
     stdout
       .trim()
@@ -112,51 +104,20 @@ spec:
   });
 
   it('text output shows status and digest', async () => {
-    const r = await cli([
-      'explain',
-      '--policy',
-      policy,
-      '--check-mirror',
-      '--pull-secrets-dir',
-      secrets,
-      '--mirror-ca-file',
-      lab.pki.caFile,
-      'app/one:1.0',
-      'app/nope:1.0',
-    ]);
+    const r = await explainWith({ text: true }, 'app/one:1.0', 'app/nope:1.0');
     expect(r.stdout).toContain(`  mirror    found ${lab.images.one} (HTTP 200)`);
     expect(r.stdout).toContain('  mirror    missing: not in the mirror (HTTP 404)');
     expect(r.stdout).toContain('  decision  deny NOT_IN_MIRROR');
   });
 
   it('without credentials the answer says why, and without the CA, that the certificate is not trusted', async () => {
-    const noSecrets = await cli([
-      'explain',
-      '--policy',
-      policy,
-      '-o',
-      'json',
-      '--check-mirror',
-      '--mirror-ca-file',
-      lab.pki.caFile,
-      'app/one:1.0',
-    ]);
+    const noSecrets = await explainWith({ secrets: null }, 'app/one:1.0');
     expect(records(noSecrets.stdout)[0]?.['mirrorCheck']).toMatchObject({
       status: 'error',
       httpStatus: 401,
       reason: expect.stringContaining('no --pull-secrets-dir given') as string,
     });
-    const noCa = await cli([
-      'explain',
-      '--policy',
-      policy,
-      '-o',
-      'json',
-      '--check-mirror',
-      '--pull-secrets-dir',
-      secrets,
-      'app/one:1.0',
-    ]);
+    const noCa = await explainWith({ ca: null }, 'app/one:1.0');
     expect(records(noCa.stdout)[0]?.['mirrorCheck']).toMatchObject({
       status: 'error',
       reason: expect.stringMatching(/^TLS: /) as string,
@@ -164,15 +125,7 @@ spec:
   });
 
   it('a --mirror-ca-file that is not a certificate is a usage error (exit 2)', async () => {
-    const r = await cli([
-      'explain',
-      '--policy',
-      policy,
-      '--check-mirror',
-      '--mirror-ca-file',
-      policy,
-      'nginx',
-    ]);
+    const r = await explainWith({ text: true, secrets: null, ca: policy }, 'nginx');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('holds no PEM certificate');
   });

@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIRROR_OPTIONS } from '../../src/cli/serve-mirrors.js';
 import { freePort } from '../helpers/registry-faults.js';
@@ -27,10 +25,7 @@ describe.skipIf(typeof tools === 'string')("serve checks each verified mirror's 
   let T: string;
   let gone: string;
 
-  const writeSecret = async (name: string, text: string): Promise<void> => {
-    await mkdir(join(secretsDir, name), { recursive: true });
-    await writeFile(join(secretsDir, name, '.dockerconfigjson'), text);
-  };
+  const writeSecret = (name: string, text: string): Promise<void> => lab.writePullSecret(name, text);
   const readyz = async (): Promise<{ status: number; checks: Record<string, string> }> => {
     const res = await gate.get('/readyz');
     return { status: res.status, checks: (res.body as { checks: Record<string, string> }).checks };
@@ -42,7 +37,7 @@ describe.skipIf(typeof tools === 'string')("serve checks each verified mirror's 
     B = lab.basic.host;
     T = lab.token.host;
     gone = `127.0.0.1:${await freePort()}`;
-    secretsDir = join(lab.dir, 'pull-secrets');
+    secretsDir = lab.pullSecretsDir;
     await writeSecret('good', lab.dockerConfig());
     await writeSecret('rotated', lab.dockerConfig({ ...ROBOT, password: 'last-night' }));
     await writeSecret('broken', '{"auths": ');
