@@ -169,8 +169,11 @@ async function admit(
       ? undefined
       : (image: string, context: ImageContext) =>
           decisions.decide(active.generation, active.policy, image, context);
+  // In audit mode the mutating webhook changes nothing, so it has nothing to pin and nothing to ask.
+  const asks =
+    deps.mirrors !== undefined && asksMirrors(active.policy) && !(webhook === 'mutate' && mode === 'audit');
   const evaluation =
-    deps.mirrors !== undefined && asksMirrors(active.policy)
+    deps.mirrors !== undefined && asks
       ? await askMirrors(deps.mirrors, hot.mirrorMemo, active.policy, review.request, webhook, decide)
       : undefined;
   const outcome = handlers[webhook](active.policy, review.request, mode, {
