@@ -7,7 +7,7 @@ import {
 } from '../policy/index.js';
 import type { MirrorCheckRecord } from './explain.js';
 import { UsageError } from './policy-file.js';
-import { DEFAULT_MIRROR_OPTIONS, MirrorAsker, MirrorOptionError } from './serve-mirrors.js';
+import { DEFAULT_MIRROR_OPTIONS, MirrorAsker, MirrorOptionError } from './mirror-asker.js';
 
 /** `--check-mirror`, `--pull-secrets-dir`, `--mirror-ca-file` of `explain` and `audit`. */
 export interface MirrorFlags {
