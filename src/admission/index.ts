@@ -3,9 +3,11 @@ export {
   evaluateRequest,
   type DecideImage,
   type Finding,
+  type Phase,
   type RequestEvaluation,
 } from './evaluate-request.js';
 export { findImages, type ImageSite } from './image-walk.js';
+export { MirrorMemo, mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';
 export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';

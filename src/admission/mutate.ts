@@ -1,6 +1,11 @@
 import type { CompiledPolicy, Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateRequest, type DecideImage, type Finding } from './evaluate-request.js';
+import {
+  evaluateRequest,
+  type DecideImage,
+  type Finding,
+  type RequestEvaluation,
+} from './evaluate-request.js';
 import { boundedWarnings, rewriteText } from './messages.js';
 import { modeEffects } from './mode.js';
 import type { AdmissionOutcome, Rewrite } from './outcome.js';
@@ -17,6 +22,8 @@ export interface AdmissionContext {
   readonly missingPullSecrets: ReadonlySet<string>;
   /** How to decide one image (a DecisionCache shared across requests); `evaluateImage` when absent. */
   readonly decide?: DecideImage | undefined;
+  /** The request already evaluated (with the mirrors' answers folded in, mirror-answers.ts): not walked again. */
+  readonly evaluation?: RequestEvaluation | undefined;
 }
 
 const NO_CONTEXT: AdmissionContext = { missingPullSecrets: new Set() };
@@ -32,7 +39,7 @@ export function mutate(
   mode: Mode,
   context: AdmissionContext = NO_CONTEXT,
 ): AdmissionOutcome {
-  const evaluation = evaluateRequest(policy, request, 'mutate', context.decide);
+  const evaluation = context.evaluation ?? evaluateRequest(policy, request, 'mutate', context.decide);
   const base = { mode, evaluation, violations: [] as string[] };
   if (evaluation.kind !== 'evaluated') {
     return { ...base, decision: 'skip', rewrites: [], response: { uid: request.uid, allowed: true } };

@@ -1,5 +1,5 @@
 import type { CompiledPolicy, Mode } from '../policy/index.js';
-import { evaluateRequest, type DecideImage } from './evaluate-request.js';
+import { evaluateRequest, type DecideImage, type RequestEvaluation } from './evaluate-request.js';
 import { boundedWarnings, denialMessage, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
 import type { AdmissionOutcome } from './outcome.js';
@@ -15,8 +15,10 @@ export function validate(
   request: AdmissionRequest,
   mode: Mode,
   decide?: DecideImage | undefined,
+  /** The request already evaluated (with the mirrors' answers folded in, mirror-answers.ts): not walked again. */
+  evaluated?: RequestEvaluation | undefined,
 ): AdmissionOutcome {
-  const evaluation = evaluateRequest(policy, request, 'validate', decide);
+  const evaluation = evaluated ?? evaluateRequest(policy, request, 'validate', decide);
   const base = { mode, evaluation, rewrites: [] };
   if (evaluation.kind !== 'evaluated') {
     return { ...base, decision: 'skip', violations: [], response: { uid: request.uid, allowed: true } };

@@ -1,6 +1,6 @@
 import type { Finding } from '../admission/evaluate-request.js';
 import type { ImageList } from '../admission/image-walk.js';
-import type { CompiledPolicy, Judge, Verdict } from '../policy/index.js';
+import type { CompiledPolicy, ImageDecision, Judge, MirrorAnswer, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { evaluateObject, memoizedDecide } from './evaluate-object.js';
 import { controllerOf, identityOf } from './identity.js';
@@ -39,6 +39,8 @@ export interface AuditFinding {
   readonly warnings: readonly string[];
   /** Kind → how many objects of the workload carry this image in this container. */
   readonly carriers: Readonly<Record<string, number>>;
+  /** With `--check-mirror`: what the mirror said about `final` (absent when it was not asked). */
+  readonly mirrorCheck?: MirrorAnswer;
 }
 
 export interface AuditSummary {
@@ -68,6 +70,8 @@ export interface AuditReport {
 export interface AuditOptions {
   /** The namespace of objects that name none (`kubectl apply -n`), for namespace exemptions. */
   readonly defaultNamespace?: string | undefined;
+  /** Applied to every decision before it is reported: `--check-mirror` folds the mirror's answers in here. */
+  readonly adjust?: ((decision: ImageDecision) => ImageDecision) | undefined;
 }
 
 /**
@@ -86,7 +90,10 @@ export function auditObjects(
   const owned: Parameters<typeof topOwners>[0][number][] = [];
   let ignored = 0;
   let images = 0;
-  const decide = memoizedDecide();
+  const memo = memoizedDecide();
+  const { adjust } = options;
+  const decide: typeof memo =
+    adjust === undefined ? memo : (p, image, context) => adjust(memo(p, image, context));
   for (const { object, source } of objects) {
     const identity = identityOf(object);
     const namespace = identity.namespace ?? options.defaultNamespace;
@@ -171,6 +178,7 @@ function toFinding(
     pullSecrets: d.pullSecrets,
     warnings: d.warnings,
     carriers,
+    ...(d.mirrorCheck === null ? {} : { mirrorCheck: d.mirrorCheck }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { auditObjects, type AuditReport, type SourcedObject } from '../audit/index.js';
-import type { CompiledPolicy } from '../policy/index.js';
+import type { CompiledPolicy, ImageDecision } from '../policy/index.js';
+import { askMirrors, checkedDecision } from './mirror-check.js';
 import type { KubeReader } from '../kube/api-client.js';
 import { KubeApiError } from '../kube/api-error.js';
 import { listWorkloads } from '../kube/list-workloads.js';
@@ -31,6 +32,9 @@ interface AuditFlags {
   policyNamespace: string;
   policyConfigmap: string;
   policyKey: string;
+  checkMirror?: boolean;
+  pullSecretsDir?: string;
+  mirrorCaFile?: string;
 }
 
 /**
@@ -62,6 +66,12 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
     .option('--policy-namespace <ns>', 'namespace of the policy ConfigMap', 'registry-gate-system')
     .option('--policy-configmap <name>', 'name of the policy ConfigMap', 'registry-gate-policy')
     .option('--policy-key <key>', 'data key of the policy in the ConfigMap', 'policy.yaml')
+    .option('--check-mirror', 'ask the mirror whether it serves each image (as the webhook would)')
+    .option(
+      '--pull-secrets-dir <dir>',
+      'with --check-mirror: credentials, DIR/<secretName>/.dockerconfigjson',
+    )
+    .option('--mirror-ca-file <file>', 'with --check-mirror: PEM CA bundle trusted for mirrors')
     .action(async (inputs: string[], flags: AuditFlags) => {
       if (flags.cluster === true && inputs.length > 0)
         throw new UsageError('audit reads either inputs or --cluster, not both');
@@ -84,9 +94,12 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
           api !== null && flags.cluster === true
             ? { objects: await listCluster(api, flags, io), problems: [] }
             : await readInputs(inputs, io.stdin);
-        const report = auditObjects(policy, objects, {
-          defaultNamespace: flags.cluster === true ? undefined : flags.namespace,
-        });
+        const defaultNamespace = flags.cluster === true ? undefined : flags.namespace;
+        const adjust =
+          flags.checkMirror === true
+            ? await mirrorAdjust(policy, objects, defaultNamespace, flags)
+            : undefined;
+        const report = auditObjects(policy, objects, { defaultNamespace, adjust });
         const all = { ...report, problems: [...problems, ...report.problems] };
         writeReport(io, withProblemCount(all), flags);
         setExitCode(all.problems.length > 0 ? 2 : report.summary.wouldDeny > 0 ? 1 : 0);
@@ -95,6 +108,22 @@ export function auditCommand(io: AuditIo, setExitCode: (code: number) => void): 
         throw err;
       }
     });
+}
+
+/**
+ * `--check-mirror`: a first pass collects every distinct decision, the mirrors are asked about them (as explain
+ * and the webhook ask), and the report's pass folds the answers in.
+ */
+async function mirrorAdjust(
+  policy: CompiledPolicy,
+  objects: readonly SourcedObject[],
+  defaultNamespace: string | undefined,
+  flags: AuditFlags,
+): Promise<(d: ImageDecision) => ImageDecision> {
+  const seen = new Set<ImageDecision>();
+  auditObjects(policy, objects, { defaultNamespace, adjust: (d) => (seen.add(d), d) });
+  const answers = await askMirrors(policy, [...seen], flags);
+  return (d) => checkedDecision(policy, d, answers).decision;
 }
 
 async function choosePolicy(api: KubeReader | null, flags: AuditFlags): Promise<CompiledPolicy> {

@@ -3,12 +3,14 @@ import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { currentNamespace } from '../kube/namespace.js';
-import { loadPolicyText } from '../policy/index.js';
+import { evaluateImage, loadPolicyText } from '../policy/index.js';
 import { auditCommand } from './audit.js';
-import { explainImage, explainText } from './explain.js';
+import { explainDecision, explainImage, explainText, type ExplainRecord } from './explain.js';
+import { askMirrors, checkedDecision, type MirrorFlags } from './mirror-check.js';
 import { UsageError, policyFromFile } from './policy-file.js';
 import { originsFromFile, registerPolicySourceCommands } from './policy-sources.js';
 import { StartupError, startWebhook } from './serve.js';
+import { DEFAULT_MIRROR_OPTIONS } from './serve-mirrors.js';
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -65,8 +67,33 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       'this replica in the pull-secret Lease (default: $POD_NAME, else hostname-pid)',
     )
     .option('--lease-duration <s>', 'pull-secret Lease duration in seconds', parsePositive, 15)
+    .option(
+      '--pull-secrets-dir <dir>',
+      'mirror credentials as mounted Secrets: DIR/<secretName>/.dockerconfigjson (default: read through the API)',
+    )
+    .option('--mirror-ca-file <file>', 'PEM CA bundle trusted for mirrors, besides the system roots')
+    .option('--mirror-budget <ms>', "time for all of one review's mirror look-ups", parsePositive, 2000)
+    .option('--mirror-timeout <ms>', 'time for one request to a mirror', parsePositive, 1000)
+    .option(
+      '--mirror-health-interval <ms>',
+      "how often mirrors' credentials are checked",
+      parsePositive,
+      60_000,
+    )
+    .option(
+      '--mirror-cache-size <n>',
+      "mirrors' answers remembered across reviews (0: none)",
+      parseNonNegative,
+      4096,
+    )
     .action(
       async (opts: {
+        pullSecretsDir?: string;
+        mirrorCaFile?: string;
+        mirrorBudget: number;
+        mirrorTimeout: number;
+        mirrorHealthInterval: number;
+        mirrorCacheSize: number;
         kubeconfig?: string;
         namespace?: string;
         identity?: string;
@@ -107,6 +134,15 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
               identity: opts.identity ?? (process.env['POD_NAME'] || `${hostname()}-${process.pid}`),
               leaseDurationSeconds: opts.leaseDuration,
             },
+            mirrors: {
+              ...DEFAULT_MIRROR_OPTIONS,
+              pullSecretsDir: opts.pullSecretsDir ?? null,
+              caFile: opts.mirrorCaFile ?? null,
+              budgetMs: opts.mirrorBudget,
+              requestTimeoutMs: opts.mirrorTimeout,
+              healthIntervalMs: opts.mirrorHealthInterval,
+              cacheSize: opts.mirrorCacheSize,
+            },
           });
           await new Promise<void>((resolve) => {
             const stop = (signal: string): void => {
@@ -135,8 +171,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
     .option('--namespace <ns>', 'judge as in this namespace (namespace exemptions)')
     .option('-o, --output <format>', 'text or json (one JSON object per line)', parseOutput, 'text')
+    .option('--check-mirror', 'ask the mirror whether it serves each image (HEAD manifest), and its digest')
+    .option(
+      '--pull-secrets-dir <dir>',
+      'with --check-mirror: credentials, DIR/<secretName>/.dockerconfigjson',
+    )
+    .option('--mirror-ca-file <file>', 'with --check-mirror: PEM CA bundle trusted for mirrors')
     .action(
-      async (images: string[], opts: { policy?: string; namespace?: string; output: 'text' | 'json' }) => {
+      async (
+        images: string[],
+        opts: { policy?: string; namespace?: string; output: 'text' | 'json' } & MirrorFlags,
+      ) => {
         const policy = await policyFromFile(opts.policy);
         const inputs =
           images.length === 1 && images[0] === '-'
@@ -147,7 +192,19 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
             : images;
         if (inputs.length === 0) throw new UsageError('no images given');
         const origins = await originsFromFile(opts.policy);
-        const records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
+        let records: ExplainRecord[];
+        if (opts.checkMirror === true) {
+          const decisions = inputs.map((image) =>
+            evaluateImage(policy, image, { judge: 'final', namespace: opts.namespace }),
+          );
+          const answers = await askMirrors(policy, decisions, opts);
+          records = decisions.map((d) => {
+            const checked = checkedDecision(policy, d, answers);
+            return explainDecision(policy, checked.decision, origins, checked.check);
+          });
+        } else {
+          records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
+        }
         if (opts.output === 'json') io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
         else io.stdout(`${records.map((r) => explainText(r)).join('\n\n')}\n`);
         if (records.some((r) => r.decision === 'deny')) exitCode = 1;

@@ -4,14 +4,28 @@ import type { Logger } from 'pino';
 import {
   mutate,
   validate,
+  evaluateRequest,
+  mirrorLookups,
+  withMirrorAnswers,
   DecisionCache,
+  MirrorMemo,
+  type DecideImage,
+  type RequestEvaluation,
   readAdmissionReview,
   reviewResponse,
   type AdmissionOutcome,
   type AdmissionContext,
   type AdmissionRequest,
 } from '../admission/index.js';
-import { MODES, type CompiledPolicy, type ImageContext, type Mode } from '../policy/index.js';
+import {
+  MODES,
+  asksMirrors,
+  type CompiledPolicy,
+  type ImageContext,
+  type MirrorAnswer,
+  type MirrorLookup,
+  type Mode,
+} from '../policy/index.js';
 import { readJsonBody } from './body.js';
 import type { Metrics } from './metrics.js';
 import type { PolicyStore } from './policy-store.js';
@@ -32,6 +46,13 @@ export interface AppDependencies {
   readonly missingPullSecrets?: () => ReadonlySet<string>;
   /** Distinct image decisions remembered across requests (per policy generation); 0 turns the cache off. */
   readonly decisionCacheSize?: number;
+  /** Asks mirrors (`verify`, `pin`), within the review's budget; absent: no mirror is ever asked. */
+  readonly mirrors?: MirrorQuestions;
+}
+
+/** What admission needs of the registry adapter: one review's look-ups, answered (src/cli/serve-mirrors.ts). */
+export interface MirrorQuestions {
+  ask(lookups: readonly MirrorLookup[]): Promise<Map<string, MirrorAnswer>>;
 }
 
 type Webhook = 'mutate' | 'validate';
@@ -40,7 +61,7 @@ const handlers: Record<
   (p: CompiledPolicy, r: AdmissionRequest, m: Mode, c: AdmissionContext) => AdmissionOutcome
 > = {
   mutate,
-  validate: (p, r, m, c) => validate(p, r, m, c.decide),
+  validate: (p, r, m, c) => validate(p, r, m, c.decide, c.evaluation),
 };
 const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
@@ -68,6 +89,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   const rest = createColdRoutes(deps);
   const cacheSize = deps.decisionCacheSize ?? 4096;
   const decisions = cacheSize > 0 ? new DecisionCache(cacheSize) : null;
+  const mirrorMemo = new MirrorMemo();
   // The admission line carries only request identity, codes and image names, never an object body or a Secret:
   // the redaction paths (wildcards, searched on every line) cost it a third of its logging time for nothing.
   const admissionLog = deps.logger.child({}, { redact: [] });
@@ -77,7 +99,7 @@ export function createApp(deps: AppDependencies): RequestListener {
       rest(req, res);
       return;
     }
-    admit(deps, { limit, decisions, admissionLog }, route, req, res).catch((err: unknown) =>
+    admit(deps, { limit, decisions, mirrorMemo, admissionLog }, route, req, res).catch((err: unknown) =>
       fail(deps, req, res, err),
     );
   };
@@ -87,6 +109,7 @@ export function createApp(deps: AppDependencies): RequestListener {
 interface HotPath {
   readonly limit: number;
   readonly decisions: DecisionCache | null;
+  readonly mirrorMemo: MirrorMemo;
   readonly admissionLog: Logger;
 }
 
@@ -141,15 +164,45 @@ async function admit(
   const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
   const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
   const { decisions } = hot;
-  const decide =
+  const decide: DecideImage | undefined =
     decisions === null
       ? undefined
       : (image: string, context: ImageContext) =>
           decisions.decide(active.generation, active.policy, image, context);
-  const outcome = handlers[webhook](active.policy, review.request, mode, { missingPullSecrets, decide });
+  // In audit mode the mutating webhook changes nothing, so it has nothing to pin and nothing to ask.
+  const asks =
+    deps.mirrors !== undefined && asksMirrors(active.policy) && !(webhook === 'mutate' && mode === 'audit');
+  const evaluation =
+    deps.mirrors !== undefined && asks
+      ? await askMirrors(deps.mirrors, hot.mirrorMemo, active.policy, review.request, webhook, decide)
+      : undefined;
+  const outcome = handlers[webhook](active.policy, review.request, mode, {
+    missingPullSecrets,
+    decide,
+    evaluation,
+  });
   if (outcome.evaluation.kind === 'malformed') throw new ClientError(400, outcome.evaluation.reason);
   sendJson(res, 200, reviewResponse(outcome.response));
   record(deps, hot.admissionLog, webhook, review.request, outcome, active.generation, started);
+}
+
+/**
+ * The asynchronous step between two pure ones: the request evaluated, the look-ups it needs
+ * (admission/mirror-answers.ts) asked within the budget, and the answers folded into the evaluation that mutate
+ * or validate then answer from (so the object is walked once).
+ */
+async function askMirrors(
+  mirrors: MirrorQuestions,
+  memo: MirrorMemo,
+  policy: CompiledPolicy,
+  request: AdmissionRequest,
+  webhook: Webhook,
+  decide: DecideImage | undefined,
+): Promise<RequestEvaluation> {
+  const evaluation = evaluateRequest(policy, request, webhook, decide);
+  const lookups = mirrorLookups(policy, evaluation, webhook, memo);
+  if (lookups.length === 0) return evaluation;
+  return withMirrorAnswers(evaluation, await mirrors.ask(lookups), webhook, memo);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

@@ -4,3 +4,15 @@ export { DEFAULT_POLICY_YAML } from './default-policy.js';
 export { evaluateImage, type ImageContext } from './evaluate.js';
 export { loadPolicy, loadPolicyText, type PolicyResult } from './load.js';
 export { MODES, type Mode, type RegistryPolicy } from './types.js';
+export type { MirrorAnswer } from './mirror-answer.js';
+export {
+  applyMirrorAnswer,
+  asksMirrors,
+  mirrorCommand,
+  mirrorLookup,
+  ocMirrorCommand,
+  verifiedMirrors,
+  type LookupPurpose,
+  type MirrorLookup,
+  type MirrorTarget,
+} from './mirror-check.js';

@@ -1,5 +1,5 @@
 import { FieldErrors, MapReader, isObject } from '../policy/fields.js';
-import type { MirrorRule } from '../policy/types.js';
+import type { MirrorRoute } from '../policy/types.js';
 import { coveringEntry } from './coverage.js';
 import { mergeMirrorSets, type MergedMirrors, type MirrorSetEntry } from './mirror-merge.js';
 import type { ImportResult, Origin, Sourced } from './rules.js';
@@ -109,7 +109,7 @@ export function importOpenShift(documents: readonly SourceDocument[]): ImportRes
   const imageRules = image === null ? null : readImage(image.object, image.document, errors, notes);
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: Sourced<MirrorRule>[] = [];
+  const mirrors: Sourced<MirrorRoute>[] = [];
   const neverContact: Sourced<string>[] = [];
   for (const [merged, pull] of [
     ...mergeMirrorSets(digestEntries).map((m) => [m, 'digest'] as const),
@@ -217,7 +217,7 @@ function firstMirrorRule(
   merged: MergedMirrors,
   pull: 'digest' | 'tag',
   notes: string[],
-): Sourced<MirrorRule> | null {
+): Sourced<MirrorRoute> | null {
   const first = merged.order[0];
   const docs = merged.entries.map((e) => e.origin.document).join(', ');
   if (first === undefined || first === merged.source) {

@@ -1,6 +1,6 @@
 import { TomlError, parse } from 'smol-toml';
 import { FieldErrors, MapReader, isObject } from '../policy/fields.js';
-import type { MirrorRule } from '../policy/types.js';
+import type { MirrorRoute } from '../policy/types.js';
 import type { Alias, ImportResult, Origin, Sourced } from './rules.js';
 
 /** The text of one registries.conf, registries.conf.d drop-in or shortnames.conf, in the order the node reads them. */
@@ -105,7 +105,7 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
   }
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: Sourced<MirrorRule>[] = [];
+  const mirrors: Sourced<MirrorRoute>[] = [];
   const blocked: Sourced<string>[] = [];
   const insecure: Sourced<string>[] = [];
   for (const reg of registries.values()) {
@@ -203,7 +203,7 @@ function readRegistry(item: unknown, file: string, i: number, errors: FieldError
  * registry's location (which replaces the prefix when it differs). Admission rewrites to that first endpoint;
  * one rule when both kinds of pull go to the same place, a digestOnly and a tagOnly rule when they do not.
  */
-function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRule>[] {
+function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRoute>[] {
   if (reg.prefix.startsWith('*.')) {
     if (reg.mirrors.length > 0)
       notes.push(
@@ -237,7 +237,7 @@ function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRule>[] {
     t: { location: string; entry: string },
     digestOnly: boolean,
     tagOnly: boolean,
-  ): Sourced<MirrorRule> => ({
+  ): Sourced<MirrorRoute> => ({
     value: { source: reg.prefix, mirror: t.location, digestOnly, tagOnly },
     origins: [{ document: reg.origin.document, entry: t.entry }],
   });
