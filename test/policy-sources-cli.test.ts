@@ -3,23 +3,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/program.js';
+import { cli } from './helpers/cli.js';
 import { EXPLAIN_CONTRACT_FIELDS } from './helpers/explain-contract.js';
 
 const fixtures = new URL('fixtures/', import.meta.url).pathname;
 const os = (name: string): string => join(fixtures, 'openshift', name);
 const conf = (name: string): string => join(fixtures, 'registries-conf', name);
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stdin: () => Promise.resolve(''),
-  });
-  return { code, stdout, stderr };
-}
 
 async function tempFile(name: string, text: string): Promise<string> {
   const path = join(await mkdtemp(join(tmpdir(), 'rg-import-')), name);

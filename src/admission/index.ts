@@ -1,4 +1,6 @@
-export { admit, type Admission, type AdmitContext, type Webhook } from './admit.js';
+export { admit, type Admission, type AdmitContext, type MirrorQuestions, type Webhook } from './admit.js';
+export { evaluateRequest, type Phase, type RequestEvaluation } from './evaluate-request.js';
+export { MirrorMemo, mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';
 export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';

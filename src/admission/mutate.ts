@@ -1,7 +1,7 @@
 import { getPath, type Decide, type Finding } from '../engine/index.js';
 import { isRecord, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateRequest } from './evaluate-request.js';
+import { evaluateRequest, type RequestEvaluation } from './evaluate-request.js';
 import { boundedWarnings, rewriteWarnings } from './warnings.js';
 import { modeEffects } from './mode.js';
 import { invalidOutcome, type AdmissionOutcome, type Rewrite } from './outcome.js';
@@ -17,6 +17,8 @@ export interface AdmissionContext {
   readonly missingPullSecrets: ReadonlySet<string>;
   /** How to decide one image (a DecisionCache shared across requests); `evaluateImage` when absent. */
   readonly decide?: Decide | undefined;
+  /** The request already evaluated (with the mirrors' answers folded in, mirror-answers.ts): not walked again. */
+  readonly evaluation?: RequestEvaluation | undefined;
 }
 
 const NO_CONTEXT: AdmissionContext = { missingPullSecrets: new Set() };
@@ -32,7 +34,7 @@ export function mutate(
   mode: Mode,
   context: AdmissionContext = NO_CONTEXT,
 ): AdmissionOutcome {
-  const evaluation = evaluateRequest(policy, request, 'mutate', context.decide);
+  const evaluation = context.evaluation ?? evaluateRequest(policy, request, 'mutate', context.decide);
   if (evaluation.kind === 'invalid') return invalidOutcome(request.uid, mode, evaluation.reason);
   const base = { mode, violations: [] as string[] };
   if (evaluation.kind === 'skipped') {

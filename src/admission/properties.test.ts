@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import fjp from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
-import { loadPolicyText } from '../policy/index.js';
+import { loadPolicyText, type MirrorAnswer } from '../policy/index.js';
+import { evaluateRequest } from './evaluate-request.js';
+import { mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 import { mutate } from './mutate.js';
 import { podSpecLocation, POD_BEARING_KINDS } from '../engine/pod-spec-table.js';
 import type { AdmissionRequest } from './review.js';
@@ -174,6 +176,83 @@ describe('mutation properties', () => {
         expect(ops.filter((op) => op.path.includes('imagePullSecrets'))).toEqual([]);
         const patched = fjp.applyPatch(structuredClone(req.object), ops, true, false).newDocument;
         expect(patchOf({ ...req, object: patched })).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+/** What a mirror could say about any image: the same answer for every key. */
+class EveryKey extends Map<string, MirrorAnswer> {
+  constructor(private readonly answer: MirrorAnswer) {
+    super([['(any image)', answer]]);
+  }
+  override get(): MirrorAnswer {
+    return this.answer;
+  }
+}
+const anyAnswer = fc.constantFrom<MirrorAnswer>(
+  { status: 'found', digest: `sha256:${'c'.repeat(64)}`, httpStatus: 200 },
+  { status: 'missing', httpStatus: 404, reason: 'not in the mirror (HTTP 404)' },
+  { status: 'error', httpStatus: null, reason: 'the mirror did not answer in time' },
+);
+const mode = fc.constantFrom('enforce' as const, 'warn' as const, 'audit' as const);
+
+describe('mirror verification properties', () => {
+  it("with verify off and pin none, nothing is asked, and whatever a mirror says, every answer is byte-identical to today's", () => {
+    fc.assert(
+      fc.property(request, anyAnswer, mode, (req, answer, m) => {
+        for (const phase of ['mutate', 'validate'] as const) {
+          expect(mirrorLookups(policy, evaluateRequest(policy, req, phase), phase)).toEqual([]);
+        }
+        const answers = new EveryKey(answer);
+        const evaluation = withMirrorAnswers(evaluateRequest(policy, req, 'mutate'), answers, 'mutate');
+        const evaluationV = withMirrorAnswers(evaluateRequest(policy, req, 'validate'), answers, 'validate');
+        const context = { missingPullSecrets: new Set<string>(), evaluation };
+        expect(JSON.stringify(mutate(policy, req, m, context).response)).toBe(
+          JSON.stringify(mutate(policy, req, m).response),
+        );
+        expect(JSON.stringify(validate(policy, req, m, undefined, evaluationV).response)).toBe(
+          JSON.stringify(validate(policy, req, m).response),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('with pin: digest, the pinned object applies under strict RFC 6902 and a second pass patches nothing', () => {
+    const pinning = loadPolicyText(
+      `apiVersion: registry-gate.io/v1alpha1
+kind: RegistryPolicy
+spec:
+  rewriteTemplates: true
+  mirrors:
+    - {source: docker.io, mirror: mirror.corp.example/hub, verify: warn, pin: digest}
+    - {source: quay.io, mirror: mirror.corp.example/quay, verify: enforce, pin: digest}
+  registrySources: {allowedRegistries: [mirror.corp.example, "*.corp.example"]}
+  pullSecrets:
+    - {registry: mirror.corp.example, secretName: corp-pull}
+`,
+    );
+    if (!pinning.ok) throw new Error(pinning.errors.join('\n'));
+    const p = pinning.policy;
+    const found = new EveryKey({ status: 'found', digest: `sha256:${'d'.repeat(64)}`, httpStatus: 200 });
+    const patch = (req: AdmissionRequest): fjp.Operation[] => {
+      const evaluation = withMirrorAnswers(evaluateRequest(p, req, 'mutate'), found, 'mutate');
+      const out = mutate(p, req, 'enforce', { missingPullSecrets: new Set(), evaluation }).response.patch;
+      return out === undefined
+        ? []
+        : (JSON.parse(Buffer.from(out, 'base64').toString('utf8')) as fjp.Operation[]);
+    };
+    fc.assert(
+      fc.property(request, (req) => {
+        const ops = patch(req);
+        for (const op of ops.filter((o) => o.op === 'replace'))
+          expect((op as { value: string }).value).toMatch(
+            /^mirror\.corp\.example\/[^@]*@sha256:[0-9a-f]{64}$/,
+          );
+        const patched = fjp.applyPatch(structuredClone(req.object), ops, true, false).newDocument;
+        expect(patch({ ...req, object: patched })).toEqual([]);
       }),
       { numRuns: 500 },
     );

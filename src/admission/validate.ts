@@ -1,6 +1,6 @@
 import type { Decide } from '../engine/index.js';
 import type { CompiledPolicy, Mode } from '../policy/index.js';
-import { evaluateRequest } from './evaluate-request.js';
+import { evaluateRequest, type RequestEvaluation } from './evaluate-request.js';
 import { denialMessage, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
 import { invalidOutcome, type AdmissionOutcome } from './outcome.js';
@@ -17,8 +17,10 @@ export function validate(
   request: AdmissionRequest,
   mode: Mode,
   decide?: Decide | undefined,
+  /** The request already evaluated (with the mirrors' answers folded in, mirror-answers.ts): not walked again. */
+  evaluated?: RequestEvaluation | undefined,
 ): AdmissionOutcome {
-  const evaluation = evaluateRequest(policy, request, 'validate', decide);
+  const evaluation = evaluated ?? evaluateRequest(policy, request, 'validate', decide);
   if (evaluation.kind === 'invalid') return invalidOutcome(request.uid, mode, evaluation.reason);
   const base = { mode, rewrites: [] };
   if (evaluation.kind === 'skipped') {

@@ -1,5 +1,5 @@
 import { DecisionCache, evaluateWorkload, type Finding, type ImageList } from '../engine/index.js';
-import type { CompiledPolicy, Judge, Verdict } from '../policy/index.js';
+import type { CompiledPolicy, ImageDecision, Judge, MirrorAnswer, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { controllerOf, identityOf } from './identity.js';
 import { defaultInterception, type Interception } from './interception.js';
@@ -43,6 +43,8 @@ export interface AuditFinding {
    * in none of the summary's verdicts: nothing would deny or rewrite it.
    */
   readonly intercepted: boolean;
+  /** With `--check-mirror`: what the mirror said about `final` (absent when it was not asked). */
+  readonly mirrorCheck?: MirrorAnswer;
 }
 
 export interface AuditSummary {
@@ -76,6 +78,8 @@ export interface AuditOptions {
   readonly defaultNamespace?: string | undefined;
   /** Which namespaces the webhooks see; by default, those manifests/base selects. */
   readonly interception?: Interception | undefined;
+  /** Applied to every decision before it is reported: `--check-mirror` folds the mirror's answers in here. */
+  readonly adjust?: ((decision: ImageDecision) => ImageDecision) | undefined;
 }
 
 /** The namespace manifests/base installs the gate in. */
@@ -100,7 +104,10 @@ export function auditObjects(
   const interception = options.interception ?? defaultInterception(DEFAULT_GATE_NAMESPACE);
   // Every distinct image decided once for the whole run: a cluster repeats a few hundred images across tens of
   // thousands of containers.
-  const decide = new DecisionCache(Number.POSITIVE_INFINITY).for(0, policy);
+  const cached = new DecisionCache(Number.POSITIVE_INFINITY).for(0, policy);
+  const { adjust } = options;
+  const decide: typeof cached =
+    adjust === undefined ? cached : (image, context) => adjust(cached(image, context));
   for (const { object, source } of objects) {
     const identity = identityOf(object);
     const namespace = identity.namespace ?? options.defaultNamespace;
@@ -201,6 +208,7 @@ function toFinding(
     warnings: d.warnings,
     carriers,
     intercepted,
+    ...(d.mirrorCheck === null ? {} : { mirrorCheck: d.mirrorCheck }),
   };
 }
 

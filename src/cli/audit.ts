@@ -6,7 +6,8 @@ import {
   type InputObject,
   type Interception,
 } from '../audit/index.js';
-import type { CompiledPolicy } from '../policy/index.js';
+import type { CompiledPolicy, ImageDecision } from '../policy/index.js';
+import { askMirrors, checkedDecision } from './mirror-check.js';
 import type { KubeReader } from '../kube/api-client.js';
 import { listWorkloads } from '../kube/list-workloads.js';
 import { policyFromConfigMap } from '../kube/policy-configmap.js';
@@ -33,6 +34,9 @@ interface AuditFlags {
   policyKey: string;
   webhookConfiguration: string;
   failOnNotIntercepted?: boolean;
+  checkMirror?: boolean;
+  pullSecretsDir?: string;
+  mirrorCaFile?: string;
 }
 
 /**
@@ -69,6 +73,12 @@ export function auditCommand(io: Io, setExitCode: SetExitCode): Command {
     )
     .option('--policy-configmap <name>', 'name of the policy ConfigMap', 'registry-gate-policy')
     .option('--policy-key <key>', 'data key of the policy in the ConfigMap', 'policy.yaml')
+    .option('--check-mirror', 'ask the mirror whether it serves each image (as the webhook would)')
+    .option(
+      '--pull-secrets-dir <dir>',
+      'with --check-mirror: credentials, DIR/<secretName>/.dockerconfigjson',
+    )
+    .option('--mirror-ca-file <file>', 'with --check-mirror: PEM CA bundle trusted for mirrors')
     .option(
       '--webhook-configuration <name>',
       'with --cluster: the ValidatingWebhookConfiguration whose namespaceSelectors say which namespaces are judged',
@@ -110,9 +120,13 @@ Exit codes:
           : await readInputs(inputs, io.stdin);
       const interception =
         api !== null && flags.cluster === true ? await clusterInterception(api, flags, io) : undefined;
+      const defaultNamespace = flags.cluster === true ? undefined : flags.namespace;
+      const adjust =
+        flags.checkMirror === true ? await mirrorAdjust(policy, objects, defaultNamespace, flags) : undefined;
       const report = auditObjects(policy, objects, {
-        defaultNamespace: flags.cluster === true ? undefined : flags.namespace,
+        defaultNamespace,
         interception: interception ?? defaultInterception(flags.policyNamespace),
+        adjust,
       });
       const all = { ...report, problems: [...problems, ...report.problems] };
       writeReport(io, withProblemCount(all), flags);
@@ -121,6 +135,22 @@ Exit codes:
       );
       setExitCode(all.problems.length > 0 ? 2 : denied ? 1 : 0);
     });
+}
+
+/**
+ * `--check-mirror`: a first pass collects every distinct decision, the mirrors are asked about them (as explain
+ * and the webhook ask), and the report's pass folds the answers in.
+ */
+async function mirrorAdjust(
+  policy: CompiledPolicy,
+  objects: readonly InputObject[],
+  defaultNamespace: string | undefined,
+  flags: AuditFlags,
+): Promise<(d: ImageDecision) => ImageDecision> {
+  const seen = new Set<ImageDecision>();
+  auditObjects(policy, objects, { defaultNamespace, adjust: (d) => (seen.add(d), d) });
+  const answers = await askMirrors(policy, [...seen], flags);
+  return (d) => checkedDecision(policy, d, answers).decision;
 }
 
 async function choosePolicy(api: KubeReader | null, flags: AuditFlags): Promise<CompiledPolicy> {

@@ -19,6 +19,8 @@ export interface ExplainRecord {
   rule: string | null;
   pullSecrets: string[];
   warnings: string[];
+  /** With `--check-mirror` only (docs/architecture.md, "Contracts"): what the mirror said about `final`. */
+  mirrorCheck?: MirrorCheckRecord;
   /**
    * Where the short-name resolution, the mirror and the deciding rule came from (`mirror: ImageDigestMirrorSet/…
    * spec.imageDigestMirrors[0].mirrors[0]`), read from the `# origin:` comments `policy import` writes; empty for
@@ -26,6 +28,14 @@ export interface ExplainRecord {
    * output for a policy without origins stays exactly the contract.
    */
   origins?: string[];
+}
+
+/** `mirrorCheck` of an explain record: `skipped` when the image was not asked (and why, in `reason`). */
+export interface MirrorCheckRecord {
+  status: 'found' | 'missing' | 'error' | 'skipped';
+  digest: string | null;
+  httpStatus: number | null;
+  reason: string | null;
 }
 
 /** Field path → origin comments of the policy file (see policy-import/policy-origins.ts). */
@@ -42,7 +52,17 @@ export function explainImage(
   origins: PolicyOrigins = new Map(),
   decide?: Decide,
 ): ExplainRecord {
-  const d = decideAsTemplate(policy, input, namespace, decide);
+  return explainDecision(policy, decideAsTemplate(policy, input, namespace, decide), origins);
+}
+
+/** The record of a decision already made (by `explainImage`, or with a mirror's answer folded in). */
+export function explainDecision(
+  policy: CompiledPolicy,
+  d: ImageDecision,
+  origins: PolicyOrigins = new Map(),
+  mirrorCheck?: MirrorCheckRecord,
+): ExplainRecord {
+  const input = d.input;
   const r = d.resolved;
   const record: ExplainRecord = {
     input,
@@ -60,12 +80,14 @@ export function explainImage(
     rule: d.rule,
     pullSecrets: [...d.pullSecrets],
     warnings: [...d.warnings],
+    ...(mirrorCheck === undefined ? {} : { mirrorCheck }),
   };
   const from = originsOf(policy, input, d, origins);
   return from.length === 0 ? record : { ...record, origins: from };
 }
 
-function decideAsTemplate(
+/** The engine's decision for one image, asked as a one-container PodTemplate (what explain judges). */
+export function decideAsTemplate(
   policy: CompiledPolicy,
   image: string,
   namespace: string | undefined,
@@ -138,6 +160,16 @@ export function explainText(record: ExplainRecord): string {
     record.decision === 'deny' ? `deny ${record.code ?? ''}${why}` : `${record.decision}${why}`,
   );
   if (record.pullSecrets.length > 0) row('secrets', record.pullSecrets.join(', '));
+  const check = record.mirrorCheck;
+  if (check !== undefined) {
+    // A missing or error reason already names its HTTP status.
+    row(
+      'mirror',
+      check.status === 'found'
+        ? `found ${check.digest ?? ''} (HTTP ${check.httpStatus ?? 200})`
+        : `${check.status}: ${check.reason ?? ''}`,
+    );
+  }
   for (const w of record.warnings) row('warning', w);
   for (const o of record.origins ?? []) row('origin', o);
   return lines.join('\n');

@@ -1,9 +1,16 @@
 import { Command } from 'commander';
+import { DEFAULT_MIRROR_OPTIONS } from '../runtime/mirror-verification.js';
 import { startWebhook } from '../runtime/webhook.js';
 import type { Io } from './io.js';
 import { parseLogLevel, parseNonNegative, parsePort, parsePositive, type LogLevel } from './options.js';
 
 interface ServeFlags {
+  pullSecretsDir?: string;
+  mirrorCaFile?: string;
+  mirrorBudget: number;
+  mirrorTimeout: number;
+  mirrorHealthInterval: number;
+  mirrorCacheSize: number;
   kubeconfig?: string;
   namespace?: string;
   identity?: string;
@@ -54,6 +61,25 @@ export function serveCommand(io: Io): Command {
       'this replica in the pull-secret Lease (default: $POD_NAME, else hostname-pid)',
     )
     .option('--lease-duration <s>', 'pull-secret Lease duration in seconds', parsePositive, 15)
+    .option(
+      '--pull-secrets-dir <dir>',
+      'mirror credentials as mounted Secrets: DIR/<secretName>/.dockerconfigjson (default: read through the API)',
+    )
+    .option('--mirror-ca-file <file>', 'PEM CA bundle trusted for mirrors, besides the system roots')
+    .option('--mirror-budget <ms>', "time for all of one review's mirror look-ups", parsePositive, 2000)
+    .option('--mirror-timeout <ms>', 'time for one request to a mirror', parsePositive, 1000)
+    .option(
+      '--mirror-health-interval <ms>',
+      "how often mirrors' credentials are checked",
+      parsePositive,
+      60_000,
+    )
+    .option(
+      '--mirror-cache-size <n>',
+      "mirrors' answers remembered across reviews (0: none)",
+      parseNonNegative,
+      4096,
+    )
     .action(async (opts: ServeFlags) => {
       const proc = io.process;
       if (proc === undefined) throw new Error('serve needs the real process: it runs from src/main.ts only');
@@ -72,6 +98,15 @@ export function serveCommand(io: Io): Command {
             namespace: opts.namespace ?? proc.namespace ?? 'registry-gate-system',
             identity: opts.identity ?? proc.identity,
             leaseDurationSeconds: opts.leaseDuration,
+          },
+          mirrors: {
+            ...DEFAULT_MIRROR_OPTIONS,
+            pullSecretsDir: opts.pullSecretsDir ?? null,
+            caFile: opts.mirrorCaFile ?? null,
+            budgetMs: opts.mirrorBudget,
+            requestTimeoutMs: opts.mirrorTimeout,
+            healthIntervalMs: opts.mirrorHealthInterval,
+            cacheSize: opts.mirrorCacheSize,
           },
         });
         const signal = await proc.stopSignal();

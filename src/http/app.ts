@@ -1,7 +1,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { admit, type AdmissionOutcome, type AdmissionRequest, type Webhook } from '../admission/index.js';
+import {
+  admit,
+  MirrorMemo,
+  type AdmissionOutcome,
+  type AdmissionRequest,
+  type MirrorQuestions,
+  type Webhook,
+} from '../admission/index.js';
 import { DecisionCache } from '../engine/index.js';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { MODES, type CompiledPolicy, type Mode } from '../policy/index.js';
@@ -37,6 +44,8 @@ export interface AppDependencies {
   readonly missingPullSecrets?: () => ReadonlySet<string>;
   /** Distinct image decisions remembered across requests (per policy generation); 0 turns the cache off. */
   readonly decisionCacheSize?: number;
+  /** Asks mirrors (`verify`, `pin`), within the review's budget; absent: no mirror is ever asked. */
+  readonly mirrors?: MirrorQuestions;
 }
 
 /** An error whose message may go back to the client (HTTP 4xx). */
@@ -63,6 +72,7 @@ export function createApp(deps: AppDependencies): RequestListener {
   const rest = createColdRoutes(deps);
   const cacheSize = deps.decisionCacheSize ?? 4096;
   const decisions = cacheSize > 0 ? new DecisionCache(cacheSize) : null;
+  const mirrorMemo = new MirrorMemo();
   // The admission line carries only request identity, codes and image names, never an object body or a Secret:
   // the redaction paths (wildcards, searched on every line) cost it a third of its logging time for nothing.
   const admissionLog = deps.logger.child({}, { redact: [] });
@@ -72,8 +82,8 @@ export function createApp(deps: AppDependencies): RequestListener {
       rest(req, res);
       return;
     }
-    answerAdmission(deps, { limit, decisions, admissionLog }, route, req, res).catch((err: unknown) =>
-      fail(deps, req, res, err),
+    answerAdmission(deps, { limit, decisions, mirrorMemo, admissionLog }, route, req, res).catch(
+      (err: unknown) => fail(deps, req, res, err),
     );
   };
 }
@@ -82,6 +92,7 @@ export function createApp(deps: AppDependencies): RequestListener {
 interface HotPath {
   readonly limit: number;
   readonly decisions: DecisionCache | null;
+  readonly mirrorMemo: MirrorMemo;
   readonly admissionLog: Logger;
 }
 
@@ -131,11 +142,13 @@ async function answerAdmission(
   // The policy in force when the body arrived answers the request, even if a reload lands meanwhile.
   const active = deps.store.active;
   if (active === null) throw new ClientError(503, 'no valid policy is loaded yet');
-  const admission = admit(webhook, body.value, {
+  const admission = await admit(webhook, body.value, {
     policy: active.policy,
     mode: modeParam as Mode | undefined,
     missingPullSecrets: deps.missingPullSecrets?.(),
     decide: hot.decisions?.for(active.generation, active.policy),
+    mirrors: deps.mirrors,
+    mirrorMemo: hot.mirrorMemo,
   });
   if (!admission.ok) throw new ClientError(400, admission.reason);
   sendJson(res, 200, admission.review);

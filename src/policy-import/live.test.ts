@@ -8,7 +8,7 @@ metadata: {name: live}
 spec:
   mode: enforce
   mirrors:
-    - {source: docker.io, mirror: registry.corp.io/hub}
+    - {source: docker.io, mirror: registry.corp.io/hub, verify: enforce, pin: digest, onError: deny}
   sources: {openshift: true}
 `;
 const idms = (name: string, source: string, mirror: string, policy?: string) => ({
@@ -40,17 +40,27 @@ describe('mergeClusterSources (the live merge, without a cluster)', () => {
     expect(loaded.ok && loaded.policy.spec.mirrors.map((m) => m.source)).toEqual(['docker.io']);
   });
 
-  it('adds an IDMS after the file mirrors, naming the cluster object', () => {
+  it('adds an IDMS after the file mirrors, naming the cluster object; the file keeps its verification', () => {
     const { loaded, text } = merged([
       idms('payload', 'quay.io/openshift-payload', 'registry.corp.io/payload'),
     ]);
+    const unverified = { verify: 'off', pin: 'none', onError: 'allow' };
     expect(loaded.ok && loaded.policy.spec.mirrors).toEqual([
-      { source: 'docker.io', mirror: 'registry.corp.io/hub', digestOnly: false, tagOnly: false },
+      {
+        source: 'docker.io',
+        mirror: 'registry.corp.io/hub',
+        digestOnly: false,
+        tagOnly: false,
+        verify: 'enforce',
+        pin: 'digest',
+        onError: 'deny',
+      },
       {
         source: 'quay.io/openshift-payload',
         mirror: 'registry.corp.io/payload',
         digestOnly: true,
         tagOnly: false,
+        ...unverified,
       },
     ]);
     expect(text).toContain(

@@ -1,5 +1,5 @@
 import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
-import type { MirrorRule } from '../policy/types.js';
+import type { MirrorRoute } from '../policy/types.js';
 import { coveringEntry } from './coverage.js';
 import { mergeMirrorSets, type MergedMirrors, type MirrorSetEntry } from './mirror-merge.js';
 import type { ImportResult, Origin, WithOrigins } from './rules.js';
@@ -110,7 +110,7 @@ export function importOpenShift(documents: readonly ImportDocument[]): ImportRes
   const imageRules = image === null ? null : readImage(image.object, image.document, errors, notes);
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: WithOrigins<MirrorRule>[] = [];
+  const mirrors: WithOrigins<MirrorRoute>[] = [];
   const neverContact: WithOrigins<string>[] = [];
   for (const [merged, pull] of [
     ...mergeMirrorSets(digestEntries).map((m) => [m, 'digest'] as const),
@@ -229,7 +229,7 @@ function firstMirrorRule(
   merged: MergedMirrors,
   pull: 'digest' | 'tag',
   notes: string[],
-): WithOrigins<MirrorRule> | null {
+): WithOrigins<MirrorRoute> | null {
   const first = merged.order[0];
   const docs = merged.entries.map((e) => e.origin.document).join(', ');
   if (first === undefined || first === merged.source) {

@@ -1,6 +1,6 @@
 import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import { isRecord } from '../policy/fields.js';
-import { POLICY_API_VERSION, POLICY_KIND, type MirrorRule } from '../policy/types.js';
+import { POLICY_API_VERSION, POLICY_KIND, type MirrorRoute } from '../policy/types.js';
 import { formatOrigin, type ImportedRules, type Origin, type WithOrigins } from './rules.js';
 
 /** Comment lines that name a rule's origin start with this word; `explain` reads them back (policy-origins.ts). */
@@ -18,7 +18,7 @@ export interface PolicyDocumentOptions {
   readonly base?: Record<string, unknown>;
 }
 
-function mirrorValue(rule: MirrorRule): Record<string, unknown> {
+function mirrorValue(rule: MirrorRoute): Record<string, unknown> {
   return {
     source: rule.source,
     mirror: rule.mirror,

@@ -1,6 +1,6 @@
 import { TomlError, parse } from 'smol-toml';
 import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
-import type { MirrorRule } from '../policy/types.js';
+import type { MirrorRoute } from '../policy/types.js';
 import type { Alias, ImportResult, Origin, WithOrigins } from './rules.js';
 
 /** The text of one registries.conf, registries.conf.d drop-in or shortnames.conf, in the order the node reads them. */
@@ -106,7 +106,7 @@ export function importRegistriesConf(files: readonly ImportText[]): ImportResult
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
   const dropped: string[] = [];
-  const mirrors: WithOrigins<MirrorRule>[] = [];
+  const mirrors: WithOrigins<MirrorRoute>[] = [];
   const blocked: WithOrigins<string>[] = [];
   const insecure: WithOrigins<string>[] = [];
   for (const reg of registries.values()) {
@@ -214,7 +214,7 @@ function readRegistry(item: unknown, file: string, i: number, errors: FieldError
  * registry's location (which replaces the prefix when it differs). Admission rewrites to that first endpoint;
  * one rule when both kinds of pull go to the same place, a digestOnly and a tagOnly rule when they do not.
  */
-function mirrorRules(reg: Registry, notes: string[], dropped: string[]): WithOrigins<MirrorRule>[] {
+function mirrorRules(reg: Registry, notes: string[], dropped: string[]): WithOrigins<MirrorRoute>[] {
   if (reg.prefix.startsWith('*.')) {
     if (reg.mirrors.length > 0) {
       const note = `${reg.origin.document} ${reg.origin.entry}: mirrors of a wildcard prefix are not rewritten by admission`;
@@ -249,7 +249,7 @@ function mirrorRules(reg: Registry, notes: string[], dropped: string[]): WithOri
     t: { location: string; entry: string },
     digestOnly: boolean,
     tagOnly: boolean,
-  ): WithOrigins<MirrorRule> => ({
+  ): WithOrigins<MirrorRoute> => ({
     value: { source: reg.prefix, mirror: t.location, digestOnly, tagOnly },
     origins: [{ document: reg.origin.document, entry: t.entry }],
   });

@@ -186,6 +186,32 @@ describe('import -> export -> import round trips', () => {
     );
     expect(exportPolicy(spec, 'itms').text).toMatch(/^# note: /m);
   });
+
+  it('mirror verification has no node form: export names it and leaves it out, the routes stay', () => {
+    const loaded = loadPolicyText(`apiVersion: registry-gate.io/v1alpha1
+kind: RegistryPolicy
+spec:
+  mirrors:
+    - {source: docker.io, mirror: mirror.corp/hub, verify: enforce, pin: digest}
+    - {source: quay.io, mirror: mirror.corp/quay}
+`);
+    if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+    for (const format of ['registries-conf', 'idms', 'itms'] as const) {
+      const exported = exportPolicy(loaded.policy.spec, format);
+      expect(exported.notes).toContain(
+        'spec.mirrors[0] (docker.io) verify: enforce, pin: digest is checked at admission only; no node equivalent, left out',
+      );
+      expect(exported.notes.join('\n')).not.toMatch(/spec\.mirrors\[1\]/);
+      expect(exported.text).not.toMatch(/^[^#]*(verify|pin|onError)/m);
+    }
+    const back = importRegistriesConf([
+      { file: 'exported.conf', text: exportPolicy(loaded.policy.spec, 'registries-conf').text },
+    ]);
+    expect(shape(back).mirrors).toEqual([
+      { source: 'docker.io', mirror: 'mirror.corp/hub', digestOnly: false, tagOnly: false },
+      { source: 'quay.io', mirror: 'mirror.corp/quay', digestOnly: false, tagOnly: false },
+    ]);
+  });
 });
 
 describe('origin comments', () => {

@@ -1,4 +1,4 @@
-import type { MirrorRule } from '../policy/types.js';
+import type { MirrorRoute } from '../policy/types.js';
 
 /**
  * Where a rule came from: the document (kind/name, or a file name for registries.conf) and the entry in it, so that
@@ -27,7 +27,7 @@ export interface Alias {
  * means "not set" (so that the allowed/blocked XOR is judged the way OpenShift judges it).
  */
 export interface ImportedRules {
-  readonly mirrors: readonly WithOrigins<MirrorRule>[];
+  readonly mirrors: readonly WithOrigins<MirrorRoute>[];
   readonly allowedRegistries: readonly WithOrigins<string>[] | null;
   readonly blockedRegistries: readonly WithOrigins<string>[] | null;
   readonly insecureRegistries: readonly WithOrigins<string>[];

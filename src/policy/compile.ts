@@ -123,6 +123,12 @@ function compileMirrors(
     const path = `spec.mirrors[${i}]`;
     if (rule.source === '' || rule.mirror === '') return; // reported as required by readPolicy
     if (rule.digestOnly && rule.tagOnly) errors.add(path, 'digestOnly and tagOnly exclude each other');
+    if (rule.pin === 'digest' && rule.verify === 'off') {
+      errors.add(
+        `${path}.pin`,
+        'pin: digest asks the mirror, so it needs verify: warn or enforce (which also says what a missing image does)',
+      );
+    }
     const source = parseRegistryEntry(rule.source, { allowTagAndDigest: false });
     const mirror = parseRegistryEntry(rule.mirror, { allowTagAndDigest: false });
     if (!source.ok) errors.add(`${path}.source`, source.reason);

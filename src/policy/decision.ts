@@ -1,8 +1,13 @@
 import type { ImageReference, ReferenceError } from '../reference/index.js';
 import type { CompiledMirror } from './compiled.js';
+import type { MirrorAnswer } from './mirror-answer.js';
 
-/** Stable codes of what can be wrong with an image; transports only format them. */
-export type ViolationCode = 'INVALID_IMAGE_REF' | 'REGISTRY_BLOCKED' | 'REGISTRY_NOT_ALLOWED';
+/**
+ * Stable codes of what can be wrong with an image; transports only format them. The last two come from asking
+ * the mirror (`verify: enforce`, `onError: deny`), never from the policy alone.
+ */
+export type ViolationCode =
+  'INVALID_IMAGE_REF' | 'REGISTRY_BLOCKED' | 'REGISTRY_NOT_ALLOWED' | 'NOT_IN_MIRROR' | 'MIRROR_UNREACHABLE';
 export type Verdict = 'allow' | 'deny' | 'exempt';
 
 /**
@@ -22,6 +27,13 @@ export interface ImageDecision {
   readonly final: ImageReference | null;
   /** The mirror rule that rewrote the image, when one did. */
   readonly mirror: CompiledMirror | null;
+  /**
+   * The mirror rule whose mirror serves `final`: the rule that rewrote it, or the one whose `mirror` covers an image
+   * already written on a mirror. What a mirror look-up asks, and under which `verify`, `pin` and `onError`.
+   */
+  readonly servedBy: CompiledMirror | null;
+  /** What the mirror said about `final`, once asked (policy/mirror-check.ts); null when not asked. */
+  readonly mirrorCheck: MirrorAnswer | null;
   /** The mutating webhook must write `final` in place of the input (it differs from what the runtime would pull). */
   readonly rewrite: boolean;
   readonly decision: Verdict;

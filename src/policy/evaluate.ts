@@ -30,7 +30,17 @@ export function evaluateImage(policy: CompiledPolicy, input: string, context: Im
   const pulled = parsed.ref;
   const resolved = resolveShortName(policy, input, pulled);
   const base = context.judge === 'final' ? resolved : pulled;
-  const unchanged = { input, error: null, resolved, final: base, mirror: null, rewrite: false, fix: null };
+  const unchanged = {
+    input,
+    error: null,
+    resolved,
+    final: base,
+    mirror: null,
+    servedBy: null,
+    mirrorCheck: null,
+    rewrite: false,
+    fix: null,
+  };
 
   const exempt = (rule: string): ImageDecision => ({
     ...unchanged,
@@ -78,6 +88,8 @@ export function evaluateImage(policy: CompiledPolicy, input: string, context: Im
     resolved,
     final,
     mirror: mirrored?.rule ?? null,
+    servedBy: mirrored?.rule ?? policy.mirrorTargets.matchFirst(key)?.value ?? null,
+    mirrorCheck: null,
     rewrite,
     code: verdict.code,
     rule: verdict.rule,
@@ -99,6 +111,8 @@ function denial(
     resolved: what.resolved ?? null,
     final: null,
     mirror: null,
+    servedBy: null,
+    mirrorCheck: null,
     rewrite: false,
     decision: 'deny',
     code: what.code,

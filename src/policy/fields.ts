@@ -79,6 +79,14 @@ export class MapReader {
     return v;
   }
 
+  /** One of a closed set of strings; anything else is an error naming the choices, and gives the fallback. */
+  oneOf<T extends string>(key: string, choices: readonly T[], fallback: T): T {
+    const text = this.string(key, fallback);
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    this.errors.add(this.at(key), `must be one of ${choices.join(', ')}, not "${text}"`);
+    return fallback;
+  }
+
   /** A list of strings; null when absent. */
   stringList(key: string): string[] | null {
     const v = this.raw(key);

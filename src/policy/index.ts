@@ -7,3 +7,15 @@ export { MODES, type Mode, type RegistryPolicy } from './types.js';
 export { isRecord } from './fields.js';
 export { didYouMean } from './fields.js';
 export { yamlErrorText } from './yaml-errors.js';
+export type { MirrorAnswer } from './mirror-answer.js';
+export {
+  applyMirrorAnswer,
+  asksMirrors,
+  mirrorCommand,
+  mirrorLookup,
+  ocMirrorCommand,
+  verifiedMirrors,
+  type LookupPurpose,
+  type MirrorLookup,
+  type MirrorTarget,
+} from './mirror-check.js';

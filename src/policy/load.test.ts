@@ -128,6 +128,31 @@ describe('policy validation reports every error with its field path', () => {
     ],
     ['bad exempt namespace', '  exemptions: {namespaces: [Kube_System]}', 'spec.exemptions.namespaces[0]'],
     ['not a list', '  mirrors: {source: a}', 'spec.mirrors: must be a list'],
+    [
+      'unknown verify level',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, verify: strict}]',
+      'spec.mirrors[0].verify: must be one of off, warn, enforce, not "strict"',
+    ],
+    [
+      'verify that is not a string',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, verify: true}]',
+      'spec.mirrors[0].verify: must be a string, not boolean true',
+    ],
+    [
+      'unknown pin',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, verify: warn, pin: tag}]',
+      'spec.mirrors[0].pin: must be one of none, digest, not "tag"',
+    ],
+    [
+      'unknown onError',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, verify: warn, onError: retry}]',
+      'spec.mirrors[0].onError: must be one of allow, deny, not "retry"',
+    ],
+    [
+      'pin without verify',
+      '  mirrors: [{source: docker.io, mirror: a.io/x, pin: digest}]',
+      'spec.mirrors[0].pin: pin: digest asks the mirror, so it needs verify: warn or enforce',
+    ],
     ['not a boolean', '  rewriteTemplates: "yes"', 'spec.rewriteTemplates: must be true or false'],
   ])('%s', (_name, spec, expected) => {
     const errors = errorsOf(spec);
@@ -135,6 +160,17 @@ describe('policy validation reports every error with its field path', () => {
       errors.some((e) => e.includes(expected)),
       `got: ${errors.join(' | ')}`,
     ).toBe(true);
+  });
+
+  it('mirror verification defaults to off, none, allow, and reads what is set', () => {
+    const result = loadPolicyText(
+      `${header}  mirrors:\n    - {source: docker.io, mirror: a.io/x}\n    - {source: quay.io, mirror: a.io/q, verify: enforce, pin: digest, onError: deny}\n`,
+    );
+    const mirrors = result.ok ? result.policy.spec.mirrors : [];
+    expect(mirrors.map(({ verify, pin, onError }) => ({ verify, pin, onError }))).toEqual([
+      { verify: 'off', pin: 'none', onError: 'allow' },
+      { verify: 'enforce', pin: 'digest', onError: 'deny' },
+    ]);
   });
 
   it('collects all errors at once', () => {

@@ -1,6 +1,9 @@
 import { FieldErrors, MapReader, didYouMean, isRecord } from './fields.js';
 import {
   MODES,
+  ON_ERROR,
+  PIN_KINDS,
+  VERIFY_LEVELS,
   POLICY_API_VERSION,
   POLICY_KIND,
   type MirrorRule,
@@ -74,6 +77,9 @@ export function readPolicy(doc: unknown, errors: FieldErrors): RegistryPolicy | 
       mirror: m.string('mirror', ''),
       digestOnly: m.boolean('digestOnly', false),
       tagOnly: m.boolean('tagOnly', false),
+      verify: m.oneOf('verify', VERIFY_LEVELS, 'off'),
+      pin: m.oneOf('pin', PIN_KINDS, 'none'),
+      onError: m.oneOf('onError', ON_ERROR, 'allow'),
     };
     if (!m.has('source')) errors.add(m.at('source'), 'is required');
     if (!m.has('mirror')) errors.add(m.at('mirror'), 'is required');

@@ -2,7 +2,8 @@
 export type Mode = 'enforce' | 'warn' | 'audit';
 export const MODES: readonly Mode[] = ['enforce', 'warn', 'audit'];
 
-export interface MirrorRule {
+/** Where a mirror rule sends images: the part that node formats (registries.conf, ICSP/IDMS/ITMS) also carry. */
+export interface MirrorRoute {
   readonly source: string;
   readonly mirror: string;
   /** Rewrite only references pinned by digest (ImageDigestMirrorSet / ICSP mirror-by-digest-only). */
@@ -10,6 +11,25 @@ export interface MirrorRule {
   /** Rewrite only references pulled by tag (ImageTagMirrorSet). */
   readonly tagOnly: boolean;
 }
+
+/** Whether admission asks the mirror (docs/policy.md "Mirror verification"); no node format has these. */
+export type Verify = 'off' | 'warn' | 'enforce';
+export type Pin = 'none' | 'digest';
+export type OnError = 'allow' | 'deny';
+export const VERIFY_LEVELS: readonly Verify[] = ['off', 'warn', 'enforce'];
+export const PIN_KINDS: readonly Pin[] = ['none', 'digest'];
+export const ON_ERROR: readonly OnError[] = ['allow', 'deny'];
+
+export interface MirrorVerification {
+  /** Ask the mirror whether it serves the image: off (today's behaviour), warn, or enforce (deny NOT_IN_MIRROR). */
+  readonly verify: Verify;
+  /** `digest`: the mutating webhook writes `…:tag@sha256:<digest the mirror serves>`. */
+  readonly pin: Pin;
+  /** When the mirror cannot be asked: allow with a warning, or deny MIRROR_UNREACHABLE. */
+  readonly onError: OnError;
+}
+
+export interface MirrorRule extends MirrorRoute, MirrorVerification {}
 
 /** A Secret by namespace and name: where `pullSecrets[].from` copies are made from (the "source Secret"). */
 export interface SecretRef {

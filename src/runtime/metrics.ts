@@ -78,6 +78,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly mirrorLookups = new Counter({
+    name: 'registry_gate_mirror_lookups_total',
+    help: 'Questions asked of mirrors (HEAD manifest), by mirror (from the policy) and result: found, missing, error.',
+    labelNames: ['mirror', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly mirrorLookupDuration = new Histogram({
+    name: 'registry_gate_mirror_lookup_duration_seconds',
+    help: 'Time of one mirror look-up that was asked (not a cache hit), waiting for a connection slot included.',
+    labelNames: ['mirror'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly mirrorCacheHits = new Counter({
+    name: 'registry_gate_mirror_cache_hits_total',
+    help: 'Mirror look-ups answered from the cache of answers, by mirror.',
+    labelNames: ['mirror'] as const,
+    registers: [this.registry],
+  });
+  readonly mirrorCredentials = new Gauge({
+    name: 'registry_gate_mirror_credentials',
+    help: "Credential health of each verified mirror's injected pull secret: 1 for its current state (ok, anonymous, missing, malformed, rejected, unreachable), 0 for the others.",
+    labelNames: ['mirror', 'state'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics: boolean } = { processMetrics: true }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -11,6 +11,7 @@ import { Metrics } from './metrics.js';
 import { PolicyStore, type ReloadResult } from './policy-store.js';
 import { startServer } from '../http/server.js';
 import { DEFAULT_POLICY_YAML } from '../policy/index.js';
+import { DEFAULT_MIRROR_OPTIONS, MirrorVerification, type MirrorOptions } from './mirror-verification.js';
 import { Propagation, type PullSecretOptions } from './pull-secret-propagation.js';
 
 export type { PullSecretOptions } from './pull-secret-propagation.js';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   readonly metrics?: Metrics;
   /** Used only once the policy has an entry with `from`; without it such entries are reported and ignored. */
   readonly pullSecrets?: PullSecretOptions;
+  /** How mirrors are asked (`verify`, `pin`) and how often their credentials are checked; defaults otherwise. */
+  readonly mirrors?: MirrorOptions & { readonly healthIntervalMs: number };
 }
 
 export interface Webhook {
@@ -42,7 +45,7 @@ export interface Webhook {
 export class StartupError extends Error {
   constructor(
     message: string,
-    readonly code: 'POLICY_INVALID' | 'POLICY_UNREADABLE',
+    readonly code: 'POLICY_INVALID' | 'POLICY_UNREADABLE' | 'MIRROR_CA_UNREADABLE',
     readonly details: readonly string[] = [],
   ) {
     super(message);
@@ -59,13 +62,27 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const store = new PolicyStore();
   const origin = options.policyFile ?? 'built-in default';
   const text = options.policyFile === null ? DEFAULT_POLICY_YAML : await readPolicyFile(options.policyFile);
+  if (options.mirrors?.caFile != null) await checkCaFile(options.mirrors.caFile);
   const first = store.offer(text, origin);
   if (first.result === 'rejected')
     throw new StartupError(`invalid policy ${origin}`, 'POLICY_INVALID', first.errors);
   const propagation = new Propagation(options, metrics);
+  const mirrors = new MirrorVerification(
+    { ...DEFAULT_MIRROR_OPTIONS, ...options.mirrors },
+    options.pullSecrets
+      ? { kubeconfig: options.pullSecrets.kubeconfig, namespace: options.pullSecrets.namespace }
+      : null,
+    options.mirrors?.healthIntervalMs ?? 60_000,
+    logger,
+    metrics,
+  );
   const onReload = (result: ReloadResult, from: string): void => {
     noteReload(result, from, logger, metrics);
-    if (result.result === 'applied') propagation.follow(result.active.policy.spec);
+    if (result.result === 'applied') {
+      propagation.follow(result.active.policy.spec);
+      // Not awaited: a slow mirror must not hold up the start or a reload; /readyz says "not checked yet".
+      void mirrors.follow(result.active.policy);
+    }
   };
   onReload(first, origin);
   // spec.sources.openshift: follow the cluster's Image, ICSPs, IDMSes and ITMSes (decided at start).
@@ -98,6 +115,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     store,
     metrics,
     missingPullSecrets: () => propagation.missing(),
+    mirrors,
     readiness: () => {
       const checks = {
         policy: store.active
@@ -106,6 +124,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
         certificate: `valid until ${certificate.notAfter.toISOString()}`,
         shutdown: stopping ? 'draining' : 'no',
         ...propagation.readiness(),
+        ...mirrors.readiness(),
         openshift: live === null ? 'off' : live.ready() ? 'synced' : 'waiting for the first sync',
       };
       return { ready: store.active !== null && !stopping && (live === null || live.ready()), checks };
@@ -152,11 +171,27 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
       for (const w of watchers) w.stop();
       await live?.stop();
       await propagation.stop();
+      await mirrors.stop();
       if (options.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, options.shutdownDelayMs));
       await server.drain(25_000);
       logger.info('registry-gate stopped');
     },
   };
+}
+
+/** A `--mirror-ca-file` that cannot be used is a start-up error, not a surprise at the first look-up. */
+async function checkCaFile(path: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new StartupError(
+      `cannot read --mirror-ca-file ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      'MIRROR_CA_UNREADABLE',
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new StartupError(`--mirror-ca-file ${path} holds no PEM certificate`, 'MIRROR_CA_UNREADABLE');
 }
 
 async function readPolicyFile(path: string): Promise<string> {

@@ -9,8 +9,9 @@ import {
   gatePods,
   mirrorPolicy,
   pullFailure,
+  runBusyboxDeployment,
+  waitForInstall,
   writeInstallOverlay,
-  type PodStatus,
 } from './harness/node-install.js';
 import {
   BUSYBOX_UPSTREAM,
@@ -129,16 +130,7 @@ describeNode(
       const applied = await kubectl(['apply', '-k', overlay]);
       expect(applied.code, applied.stderr).toBe(0);
       expect(stderrBesidesSortNote(applied.stderr)).toBe('');
-      await ok(
-        kubectl(['wait', '-n', NS, '--for=condition=Complete', 'job/registry-gate-certs', '--timeout=180s'], {
-          timeoutMs: 200_000,
-        }),
-      );
-      await ok(
-        kubectl(['rollout', 'status', '-n', NS, 'deployment/registry-gate', '--timeout=180s'], {
-          timeoutMs: 200_000,
-        }),
-      );
+      await waitForInstall(kubectl);
 
       const pods = await gatePods(kubectl);
       expect(pods).toHaveLength(2);
@@ -187,38 +179,25 @@ describeNode(
       expect(denied.stderr).toContain('quay.io/evil/miner:1');
       const stored = await kubectl(['get', 'pod', 'miner', '-n', TENANT]);
       expect(stored.stderr).toMatch(/NotFound/);
-      const logs = await ok(
-        kubectl(['logs', '-n', NS, '-l', 'app.kubernetes.io/component=webhook', '--tail=-1', '--prefix']),
+      // The server writes its log in batches (at the latest every 200 ms): wait for the line.
+      const denial = await waitFor(
+        "the denial in a gate Pod's log",
+        async () => {
+          const logs = await ok(
+            kubectl(['logs', '-n', NS, '-l', 'app.kubernetes.io/component=webhook', '--tail=-1', '--prefix']),
+          );
+          return logs
+            .split('\n')
+            .find((l) => /"webhook":"validate".*"name":"miner".*"decision":"deny"/.test(l));
+        },
+        10_000,
+        500,
       );
-      expect(logs).toMatch(/"webhook":"validate".*"decision":"deny"/);
+      expect(denial).toContain('"namespace":"shop"');
     });
 
     it('kubectl create deployment busybox:1.36: Pods run the mirror image, pulled with the injected secret as the robot user', async () => {
-      await ok(
-        kubectl([
-          'create',
-          'deployment',
-          'web',
-          '-n',
-          TENANT,
-          `--image=${BUSYBOX_UPSTREAM}`,
-          '--',
-          'sleep',
-          '3600',
-        ]),
-      );
-      await ok(
-        kubectl(['rollout', 'status', '-n', TENANT, 'deployment/web', '--timeout=120s'], {
-          timeoutMs: 150_000,
-        }),
-      );
-      const pods = (
-        JSON.parse(await ok(kubectl(['get', 'pods', '-n', TENANT, '-l', 'app=web', '-o', 'json']))) as {
-          items: PodStatus[];
-        }
-      ).items;
-      expect(pods).toHaveLength(1);
-      const web = pods[0]!;
+      const web = await runBusyboxDeployment(kubectl, TENANT);
       expect(web.status.phase).toBe('Running');
       expect(web.spec.containers[0]?.image).toBe(busyboxInMirror(cluster.mirror));
       expect(web.spec.imagePullSecrets).toEqual([{ name: 'mirror-pull' }]);

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import {
   GATE_NAMESPACE as NS,
+  applyInstall,
+  runBusyboxDeployment,
   createPullSecret,
   mirrorPolicy,
-  pod,
   writeInstallOverlay,
 } from './harness/node-install.js';
 import { openshiftImageCrds } from './harness/openshift-crds.js';
@@ -34,42 +35,8 @@ describeNode('the opt-in overlays in-cluster: pull-secret propagation and OpenSh
     await ok(kubectl(['apply', '-f', join(repoRoot, 'manifests/base/namespace.yaml')]));
     await createPullSecret(cluster, NS);
     installed = await writeInstallOverlay(cluster, name, overlay, policy);
-    await ok(kubectl(['apply', '-k', installed]));
-    await ok(
-      kubectl(['wait', '-n', NS, '--for=condition=Complete', 'job/registry-gate-certs', '--timeout=180s'], {
-        timeoutMs: 200_000,
-      }),
-    );
-    await ok(
-      kubectl(['rollout', 'status', '-n', NS, 'deployment/registry-gate', '--timeout=180s'], {
-        timeoutMs: 200_000,
-      }),
-    );
+    await applyInstall(kubectl, installed);
   };
-  /** A Deployment of busybox:1.36 in `namespace`, Running; returns its Pod. */
-  const runWeb = async (namespace: string): Promise<Awaited<ReturnType<typeof pod>>> => {
-    await ok(
-      kubectl([
-        'create',
-        'deployment',
-        'web',
-        '-n',
-        namespace,
-        `--image=${BUSYBOX_UPSTREAM}`,
-        '--',
-        'sleep',
-        '3600',
-      ]),
-    );
-    await ok(
-      kubectl(['rollout', 'status', '-n', namespace, 'deployment/web', '--timeout=120s'], {
-        timeoutMs: 150_000,
-      }),
-    );
-    const name = (await ok(kubectl(['get', 'pods', '-n', namespace, '-l', 'app=web', '-o', 'name']))).trim();
-    return pod(kubectl, namespace, name.replace(/^pod\//, ''));
-  };
-
   beforeAll(async () => {
     cluster = nodeCluster();
     kubectl = cluster.kubectl;
@@ -109,7 +76,7 @@ describeNode('the opt-in overlays in-cluster: pull-secret propagation and OpenSh
         500,
       );
       expect(copied).toBe('kubernetes.io/dockerconfigjson');
-      const web = await runWeb('team-copy');
+      const web = await runBusyboxDeployment(kubectl, 'team-copy');
       expect(web.status.phase).toBe('Running');
       expect(web.spec.containers[0]?.image).toBe(busyboxInMirror(cluster.mirror));
       expect(web.spec.imagePullSecrets).toEqual([{ name: 'mirror-pull' }]);
@@ -175,7 +142,7 @@ describeNode('the opt-in overlays in-cluster: pull-secret propagation and OpenSh
         30_000,
         500,
       );
-      const web = await runWeb('team-ocp');
+      const web = await runBusyboxDeployment(kubectl, 'team-ocp');
       expect(web.status.phase).toBe('Running');
       expect(web.spec.containers[0]?.image).toBe(busyboxInMirror(cluster.mirror));
     } finally {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { issueCertificateAuthority, issueServingCertificate } from '../../src/certs/issue.js';
+import { issueCertificateAuthority, issueServingCertificate, type Issued } from '../../src/certs/issue.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -62,17 +62,38 @@ export interface TestRegistry {
 
 export type RegistryAuth =
   | { readonly kind: 'htpasswd'; readonly user: string; readonly password: string }
-  /** The distribution token flow: clients are sent to a (here absent) token server with a Bearer challenge. */
-  | { readonly kind: 'token' };
+  /**
+   * The distribution token flow: clients are sent to the token server at `realm` with a Bearer challenge (by
+   * default an absent one), whose JWTs the registry checks against the certificates in `rootCertBundle`.
+   */
+  | {
+      readonly kind: 'token';
+      readonly realm?: string;
+      readonly service?: string;
+      readonly issuer?: string;
+      readonly rootCertBundle?: string;
+    };
+
+export interface RegistryOptions {
+  /** The CA that signs the registry's serving certificate (one for several registries); a new one by default. */
+  readonly authority?: Issued;
+  /** Where it stores blobs and manifests (two registries may share one); a directory of its own by default. */
+  readonly storageDir?: string;
+}
 
 /**
  * A real CNCF distribution registry on 127.0.0.1 (random port), TLS from a CA made for it, with htpasswd (bcrypt)
  * or token auth, storage in a temp dir. `stop()` ends it and removes the directory.
  */
-export async function startRegistry(tools: Tools, auth: RegistryAuth): Promise<TestRegistry> {
+export async function startRegistry(
+  tools: Tools,
+  auth: RegistryAuth,
+  options: RegistryOptions = {},
+): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'registry-gate-registry-'));
   const now = new Date();
-  const authority = await issueCertificateAuthority('registry-gate test registry CA', now, 1);
+  const authority =
+    options.authority ?? (await issueCertificateAuthority('registry-gate test registry CA', now, 1));
   const serving = await issueServingCertificate(
     authority,
     { dns: ['localhost'], ips: ['127.0.0.1'] },
@@ -89,14 +110,15 @@ export async function startRegistry(tools: Tools, auth: RegistryAuth): Promise<T
     await writeFile(file('htpasswd'), stdout);
     authConfig = `  htpasswd: {realm: registry-gate-test, path: ${file('htpasswd')}}`;
   } else {
-    authConfig = `  token: {realm: "https://127.0.0.1:1/token", service: registry-gate-test, issuer: test, rootcertbundle: ${file('ca.crt')}}`;
+    const realm = auth.realm ?? 'https://127.0.0.1:1/token';
+    authConfig = `  token: {realm: "${realm}", service: ${auth.service ?? 'registry-gate-test'}, issuer: ${auth.issuer ?? 'test'}, rootcertbundle: ${auth.rootCertBundle ?? file('ca.crt')}}`;
   }
   await writeFile(
     file('config.yml'),
     [
       'version: 0.1',
       'log: {level: info, accesslog: {disabled: false}}',
-      `storage: {filesystem: {rootdirectory: ${file('data')}}}`,
+      `storage: {filesystem: {rootdirectory: ${options.storageDir ?? file('data')}}}`,
       `http: {addr: "127.0.0.1:0", secret: test, tls: {certificate: ${file('tls.crt')}, key: ${file('tls.key')}}}`,
       'auth:',
       authConfig,

@@ -12,9 +12,32 @@ export interface KubectlOptions {
   readonly input?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly timeoutMs?: number;
+  readonly cwd?: string;
 }
 
 export type Kubectl = (args: readonly string[], options?: KubectlOptions) => Promise<Run>;
+
+/** Runs `argv`, feeding `options.input` to its stdin; resolves with its exit code and output (killed at the timeout). */
+export function capture(argv: readonly string[], options: KubectlOptions = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0] ?? '', argv.slice(1), {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 0), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
 
 /**
  * kubectl from the asset directory, always with the test cluster's kubeconfig, as a user runs it. `prefix` runs it
@@ -22,23 +45,9 @@ export type Kubectl = (args: readonly string[], options?: KubectlOptions) => Pro
  */
 export function kubectlFor(assets: string, kubeconfig: string, prefix: readonly string[] = []): Kubectl {
   return (args, options = {}) =>
-    new Promise((resolve, reject) => {
-      const argv = [...prefix, join(assets, 'kubectl'), `--kubeconfig=${kubeconfig}`, ...args];
-      const child = spawn(argv[0] ?? '', argv.slice(1), {
-        env: { ...process.env, KUBECONFIG: kubeconfig, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-      child.once('error', reject);
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 128 : 0), stdout, stderr });
-      });
-      child.stdin.end(options.input ?? '');
+    capture([...prefix, join(assets, 'kubectl'), `--kubeconfig=${kubeconfig}`, ...args], {
+      ...options,
+      env: { KUBECONFIG: kubeconfig, ...options.env },
     });
 }
 

@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { capture, type KubectlOptions, type Run } from './kubectl.js';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -104,15 +105,21 @@ export async function busyboxStatic(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Every mounted cgroup hierarchy that the kubelet checks: each v1 controller, or the one v2 hierarchy. */
-async function cgroupMounts(): Promise<string[]> {
+/** The mounted cgroup hierarchies: each v1 controller and, beside them or alone, the cgroup2 hierarchy. */
+async function mountedCgroups(): Promise<{ v1: string[]; v2: string[] }> {
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' '));
-  const v1 = mounts.filter((m) => m[2] === 'cgroup').map((m) => m[1] ?? '');
-  if (v1.length > 0) return v1.filter(Boolean);
-  return mounts
-    .filter((m) => m[2] === 'cgroup2')
-    .map((m) => m[1] ?? '')
-    .filter(Boolean);
+  const of = (type: string): string[] =>
+    mounts
+      .filter((m) => m[2] === type)
+      .map((m) => m[1] ?? '')
+      .filter(Boolean);
+  return { v1: of('cgroup'), v2: of('cgroup2') };
+}
+
+/** Where the kubelet's cgroup root must exist before it starts: every v1 controller, or the one v2 hierarchy. */
+async function cgroupMounts(): Promise<string[]> {
+  const { v1, v2 } = await mountedCgroups();
+  return v1.length > 0 ? v1 : v2;
 }
 
 /** Removes a cgroup tree bottom-up (a cgroup directory can only be removed once it has no children or tasks). */
@@ -122,9 +129,14 @@ async function removeCgroupTree(dir: string): Promise<void> {
   await rmdir(dir).catch(() => {});
 }
 
+/**
+ * Removes `root` from every hierarchy, the cgroup2 one included: on a cgroup v1 host with the "unified" hierarchy
+ * beside it, the kubelet and runc create the root there too.
+ */
 async function removeCgroups(root: string): Promise<string[]> {
   const left: string[] = [];
-  for (const mp of await cgroupMounts()) {
+  const { v1, v2 } = await mountedCgroups();
+  for (const mp of [...v1, ...v2]) {
     const dir = join(mp, root);
     // Tasks of killed containers leave their cgroups a moment after the PID namespace is gone.
     await waitFor(
@@ -324,24 +336,7 @@ export function inNamespace(
   cluster: Pick<NodeClusterInfo, 'namespacePid'>,
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=/proc/${cluster.namespacePid}/ns/net`, '--', command, ...args], {
-      env: { ...process.env, ...options.env },
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 0), stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  options: KubectlOptions = {},
+): Promise<Run> {
+  return capture(['nsenter', `--net=/proc/${cluster.namespacePid}/ns/net`, '--', command, ...args], options);
 }

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { gateImageInMirror } from './node-images.js';
+import { BUSYBOX_UPSTREAM, gateImageInMirror } from './node-images.js';
 import type { NodeClusterInfo } from './node-cluster.js';
 import { repoRoot } from './gate.js';
 import { ok, type Kubectl } from './kubectl.js';
@@ -133,4 +133,43 @@ export async function pullFailure(kubectl: Kubectl, namespace: string, name: str
     120_000,
     500,
   );
+}
+
+/**
+ * Applies an e2e overlay with `kubectl apply -k` and waits as an administrator would: the certs Job completes and the
+ * gate's Deployment is rolled out. The gate's namespace and the mirror's pull secret in it must exist first.
+ */
+export async function applyInstall(kubectl: Kubectl, overlayDir: string): Promise<void> {
+  await ok(kubectl(['apply', '-k', overlayDir]));
+  await waitForInstall(kubectl);
+}
+
+/** The certs Job completed and the gate's Deployment rolled out (after an install or a change of it). */
+export async function waitForInstall(kubectl: Kubectl): Promise<void> {
+  const wait = { timeoutMs: 200_000 };
+  await ok(
+    kubectl(
+      ['wait', '-n', GATE_NAMESPACE, '--for=condition=Complete', 'job/registry-gate-certs', '--timeout=180s'],
+      wait,
+    ),
+  );
+  await ok(
+    kubectl(['rollout', 'status', '-n', GATE_NAMESPACE, 'deployment/registry-gate', '--timeout=180s'], wait),
+  );
+}
+
+/** `kubectl create deployment web --image=busybox:1.36 -- sleep 3600` in `namespace`, rolled out; returns its Pod. */
+export async function runBusyboxDeployment(kubectl: Kubectl, namespace: string): Promise<PodStatus> {
+  const create = ['create', 'deployment', 'web', '-n', namespace, `--image=${BUSYBOX_UPSTREAM}`];
+  await ok(kubectl([...create, '--', 'sleep', '3600']));
+  await ok(
+    kubectl(['rollout', 'status', '-n', namespace, 'deployment/web', '--timeout=120s'], {
+      timeoutMs: 150_000,
+    }),
+  );
+  const out = await ok(kubectl(['get', 'pods', '-n', namespace, '-l', 'app=web', '-o', 'json']));
+  const pods = (JSON.parse(out) as { items: PodStatus[] }).items;
+  if (pods.length !== 1)
+    throw new Error(`expected one Pod of deployment/web in ${namespace}, found ${pods.length}`);
+  return pods[0]!;
 }

@@ -10,23 +10,26 @@ import {
   type NodeClusterInfo,
 } from './node-cluster.js';
 import { gateImageInMirror, pushBusyboxImages, writeDockerConfig } from './node-images.js';
+import { directoryFromScript } from './process.js';
 
 export type E2ENodeContext = { readonly node: NodeClusterInfo } | { readonly skip: string };
 
-/** Runs test/e2e/node/build-tools.sh (registry, crane, containerd; cached) and returns its directory. */
-function buildTools(repoRoot: string): Promise<string> {
+/**
+ * `npm run image` outside the cluster's namespaces, which have no network: it fetches and caches the image's pinned
+ * inputs (the Node LTS binary, the Debian packages), so that the push from inside finds them.
+ */
+function buildGateImage(repoRoot: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(repoRoot, 'test/e2e/node/build-tools.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const child = spawn('npm', ['run', '-s', 'image'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('error', reject);
-    child.once('close', (code) => {
-      const dir = stdout.trim().split('\n').pop() ?? '';
-      if (code === 0 && dir) resolve(dir);
-      else reject(new Error(`test/e2e/node/build-tools.sh exited ${code}`));
-    });
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`npm run image failed (${code}): ${stderr.slice(-2000)}`)),
+    );
   });
 }
 
@@ -80,16 +83,20 @@ export async function startNodeForRun(
     process.stderr.write(`e2e: node tests skipped: ${missing}\n`);
     return { context: { skip: missing }, stop: async () => {} };
   }
-  const tools = await buildTools(repoRoot);
+  // registry, crane and containerd, built from the Go module proxy once and cached.
+  const tools = await directoryFromScript(repoRoot, 'test/e2e/node/build-tools.sh');
   const work = join(dir, 'node');
   await mkdir(work, { recursive: true });
   const started = Date.now();
+  const imageBuilt = buildGateImage(repoRoot);
+  imageBuilt.catch(() => {}); // awaited below; a failure is reported there, not as an unhandled rejection
   const cluster = await startNodeCluster(
     { assets, tools, runc: (await which('runc')) ?? 'runc', cniBin: (await cniBinDir()) ?? '/usr/lib/cni' },
     work,
     repoRoot,
     async (info) => {
       await pushBusyboxImages(info);
+      await imageBuilt;
       await pushGateImage(repoRoot, info);
     },
   );

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -101,4 +102,22 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Runs one of the project's build scripts (test/e2e/controlplane/build.sh, test/e2e/node/build-tools.sh) with its
+ * progress on our stderr (a cold build takes minutes); resolves to the last line of its stdout: the directory built.
+ */
+export function directoryFromScript(repoRoot: string, script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(repoRoot, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const dir = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && dir) resolve(dir);
+      else reject(new Error(`${script} exited ${code}`));
+    });
+  });
 }
