@@ -130,6 +130,44 @@ describe('registry-gate policy check', () => {
   });
 });
 
+describe('a policy that restricts nothing', () => {
+  it.each([
+    ['no spec', 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\n'],
+    ['an empty spec', 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec: {}\n'],
+    [
+      'an empty block list',
+      'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec: {registrySources: {blockedRegistries: []}}\n',
+    ],
+  ])('with %s: policy check says so loudly, and stays exit 0', async (_name, text) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
+    const file = join(dir, 'open.yaml');
+    await writeFile(file, text);
+    const r = run(['policy', 'check', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid');
+    expect(r.stderr).toMatch(/warning: .*restricts nothing/);
+  });
+
+  it('serve --require-restriction refuses it, exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
+    const file = join(dir, 'open.yaml');
+    await writeFile(file, 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec: {}\n');
+    const r = await promisify(execFile)(process.execPath, [
+      bin,
+      'serve',
+      '--require-restriction',
+      '--policy',
+      file,
+      '--port',
+      '0',
+      '--cert-dir',
+      join(dir, 'certs'),
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in r ? r.code : 0).toBe(2);
+    expect(r.stderr).toMatch(/restricts nothing/);
+  });
+});
+
 describe('registry-gate serve', () => {
   it('refuses to start on an invalid policy with every error, exit 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
-import { startWebhook, type Webhook } from '../../src/cli/serve.js';
+import { startWebhook, type ServeOptions, type Webhook } from '../../src/cli/serve.js';
 
 export interface TestWebhook {
   readonly url: string;
@@ -26,7 +26,12 @@ export interface TestWebhook {
  */
 export async function startTestWebhook(
   policyYaml: string,
-  options: { reloadIntervalMs?: number; shutdownDelayMs?: number } = {},
+  options: {
+    reloadIntervalMs?: number;
+    shutdownDelayMs?: number;
+    limits?: ServeOptions['limits'];
+    requireRestriction?: boolean;
+  } = {},
 ): Promise<TestWebhook> {
   const dir = await mkdtemp(join(tmpdir(), 'registry-gate-test-'));
   const policyFile = join(dir, 'policy.yaml');
@@ -50,6 +55,8 @@ export async function startTestWebhook(
     reloadIntervalMs: options.reloadIntervalMs ?? 100,
     shutdownDelayMs: options.shutdownDelayMs ?? 0,
     logger: pino({ level: 'debug' }, sink),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.requireRestriction === undefined ? {} : { requireRestriction: options.requireRestriction }),
   });
   const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');
   const url = `https://127.0.0.1:${webhook.port}`;
