@@ -1,10 +1,12 @@
 import type { CompiledPolicy, Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { evaluateRequest, type DecideImage, type Finding } from './evaluate-request.js';
-import { boundedWarnings, rewriteText } from './messages.js';
+import { boundedJsonMap } from './bounds.js';
+import { boundedWarnings, chain, lazyMap, rewriteText } from './messages.js';
 import { modeEffects } from './mode.js';
 import type { AdmissionOutcome, Rewrite } from './outcome.js';
-import { originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
+import { ORIGINAL_IMAGES_ANNOTATION, originalImagesValue, readOriginalImages } from './original-images.js';
+import { annotationsOf, originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
 import { getPath } from './pointer.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
@@ -60,31 +62,57 @@ export function mutate(
     }
     // The ephemeralcontainers subresource may change nothing outside spec.ephemeralContainers.
     if (rewriting.length > 0 && request.subResource !== 'ephemeralcontainers') {
-      const originals = Object.fromEntries(
-        rewriting.map((f) => [`${f.site.list}/${f.site.name}`, f.site.image]),
-      );
-      ops.push(
-        ...originalImagesOps(
-          location.metadataPath,
-          getPath(request.object, location.metadataPath),
-          originals,
-        ),
-      );
+      const metadata = getPath(request.object, location.metadataPath);
+      const recorded = recordOriginals(metadata, rewriting);
+      warnings.push(...recorded.warnings);
+      ops.push(...originalImagesOps(location.metadataPath, metadata, recorded.value));
     }
-  } else {
-    warnings.push(...rewriting.map(rewriteText));
   }
   if (ops.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(ops)).toString('base64');
   }
-  if (warnings.length > 0) response.warnings = boundedWarnings(warnings);
+  const templateRewrites = patchesObject ? [] : rewriting;
+  const count = warnings.length + templateRewrites.length;
+  if (count > 0)
+    response.warnings = boundedWarnings(chain(warnings, lazyMap(templateRewrites, rewriteText)), count);
   if (rewrites.length > 0) {
-    response.auditAnnotations = {
-      'original-images': JSON.stringify(Object.fromEntries(rewrites.map((r) => [r.location, r.from]))),
-    };
+    const audit = boundedJsonMap(lazyPairs(rewrites), MAX_AUDIT_ANNOTATION_CHARS);
+    response.auditAnnotations = { 'original-images': audit.value };
   }
   return { ...base, decision: 'allow', rewrites, response };
+}
+
+/** auditAnnotations land in every audit event of the request: a few kilobytes, not one entry per container. */
+const MAX_AUDIT_ANNOTATION_CHARS = 16 * 1024;
+
+function* lazyPairs(rewrites: readonly Rewrite[]): Generator<readonly [string, string]> {
+  for (const r of rewrites) yield [r.location, r.from];
+}
+
+/**
+ * The original-images annotation after this pass: the earlier record (read defensively: it is tenant-writable),
+ * merged with this pass's originals and bounded in size, with a warning for what could not be read or kept.
+ */
+function recordOriginals(
+  metadata: unknown,
+  rewriting: readonly Finding[],
+): { value: string; warnings: string[] } {
+  const warnings: string[] = [];
+  const previous = readOriginalImages(annotationsOf(metadata)?.[ORIGINAL_IMAGES_ANNOTATION]);
+  if (!previous.ok) {
+    warnings.push(
+      `registry-gate: the ${ORIGINAL_IMAGES_ANNOTATION} annotation was not readable (${previous.why}) and was replaced`,
+    );
+  }
+  const originals = new Map(rewriting.map((f) => [`${f.site.list}/${f.site.name}`, f.site.image]));
+  const { value, left } = originalImagesValue(previous.ok ? previous.entries : new Map(), originals);
+  if (left > 0) {
+    warnings.push(
+      `registry-gate: original images of ${left} containers not recorded in ${ORIGINAL_IMAGES_ANNOTATION} (size bound)`,
+    );
+  }
+  return { value, warnings };
 }
 
 function rewriteTarget(f: Finding): string {
