@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { currentNamespace } from '../kube/namespace.js';
-import { loadPolicyText } from '../policy/index.js';
+import { REQUEST_LIMITS } from '../http/limits.js';
+import { loadPolicyText, unrestrictedReason } from '../policy/index.js';
 import { auditCommand } from './audit.js';
 import { explainImage, explainText } from './explain.js';
 import { UsageError, policyFromFile } from './policy-file.js';
@@ -65,8 +66,31 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       'this replica in the pull-secret Lease (default: $POD_NAME, else hostname-pid)',
     )
     .option('--lease-duration <s>', 'pull-secret Lease duration in seconds', parsePositive, 15)
+    .option('--require-restriction', 'refuse a policy that restricts no registry (at start and on reload)')
+    .option(
+      '--max-body-bytes <n>',
+      'largest AdmissionReview accepted (413 beyond)',
+      parsePositive,
+      REQUEST_LIMITS.maxBodyBytes,
+    )
+    .option(
+      '--max-inflight-bytes <n>',
+      'bytes of all admission bodies in flight together (429 beyond); see docs/reliability.md',
+      parsePositive,
+      REQUEST_LIMITS.maxInflightBytes,
+    )
+    .option(
+      '--body-timeout <ms>',
+      'time a request body may take to arrive (408 beyond)',
+      parsePositive,
+      REQUEST_LIMITS.bodyTimeoutMs,
+    )
     .action(
       async (opts: {
+        requireRestriction?: boolean;
+        maxBodyBytes: number;
+        maxInflightBytes: number;
+        bodyTimeout: number;
         kubeconfig?: string;
         namespace?: string;
         identity?: string;
@@ -101,6 +125,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
             reloadIntervalMs: opts.reloadInterval,
             shutdownDelayMs: opts.shutdownDelay,
             logger,
+            requireRestriction: opts.requireRestriction === true,
+            limits: {
+              maxBodyBytes: opts.maxBodyBytes,
+              maxInflightBytes: opts.maxInflightBytes,
+              bodyTimeoutMs: opts.bodyTimeout,
+            },
             pullSecrets: {
               kubeconfig: opts.kubeconfig ?? null,
               namespace: opts.namespace ?? currentNamespace() ?? 'registry-gate-system',
@@ -252,6 +282,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         io.stdout(
           `${file}: valid (mode ${s.mode}, ${s.mirrors.length} mirrors, ${list} registries, ${s.pullSecrets.length} pull secrets)\n`,
         );
+        const unrestricted = unrestrictedReason(s);
+        if (unrestricted !== null) io.stderr(`${file}: warning: ${unrestricted}\n`);
       } else {
         io.stdout(loaded.errors.map((e) => `${file}: ${e}\n`).join(''));
         exitCode = 1;

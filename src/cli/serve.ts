@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { createApp } from '../http/app.js';
+import type { RequestLimits } from '../http/limits.js';
 import {
   ensureDevelopmentCertificates,
   readServingCertificate,
@@ -10,7 +11,7 @@ import { watchFile } from '../http/file-watch.js';
 import { Metrics } from '../http/metrics.js';
 import { PolicyStore, type ReloadResult } from '../http/policy-store.js';
 import { startServer } from '../http/server.js';
-import { DEFAULT_POLICY_YAML } from '../policy/index.js';
+import { DEFAULT_POLICY_YAML, unrestrictedReason } from '../policy/index.js';
 import { Propagation, type PullSecretOptions } from './serve-pull-secrets.js';
 
 export type { PullSecretOptions } from './serve-pull-secrets.js';
@@ -28,6 +29,10 @@ export interface ServeOptions {
   readonly metrics?: Metrics;
   /** Used only once the policy has an entry with `from`; without it such entries are reported and ignored. */
   readonly pullSecrets?: PullSecretOptions;
+  /** Body size, in-flight bytes and body time limits; REQUEST_LIMITS for what is not given. */
+  readonly limits?: Partial<RequestLimits>;
+  /** Refuse (at start and on reload) a policy that restricts no registry. */
+  readonly requireRestriction?: boolean;
 }
 
 export interface Webhook {
@@ -54,7 +59,7 @@ export class StartupError extends Error {
 export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const { logger } = options;
   const metrics = options.metrics ?? new Metrics();
-  const store = new PolicyStore();
+  const store = new PolicyStore({ requireRestriction: options.requireRestriction === true });
   const origin = options.policyFile ?? 'built-in default';
   const text = options.policyFile === null ? DEFAULT_POLICY_YAML : await readPolicyFile(options.policyFile);
   const first = store.offer(text, origin);
@@ -94,6 +99,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     store,
     metrics,
     missingPullSecrets: () => propagation.missing(),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     readiness: () => {
       const checks = {
         policy: store.active
@@ -175,6 +181,14 @@ function noteReload(result: ReloadResult, origin: string, logger: Logger, metric
       { origin, generation: result.active.generation, policy: result.active.policy.spec.name },
       'policy applied',
     );
+    const unrestricted = unrestrictedReason(result.active.policy.spec);
+    metrics.policyUnrestricted.set(unrestricted === null ? 0 : 1);
+    if (unrestricted !== null) {
+      logger.warn(
+        { origin, generation: result.active.generation },
+        `${unrestricted}; pass --require-restriction to refuse such a policy`,
+      );
+    }
   } else {
     metrics.policyLastReloadFailed.set(1);
     logger.error(
