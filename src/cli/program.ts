@@ -81,7 +81,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     )
     .option(
       '--body-timeout <ms>',
-      'time a request body may take to arrive (408 beyond)',
+      'longest a request body may go without a byte arriving (408 beyond)',
       parsePositive,
       REQUEST_LIMITS.bodyTimeoutMs,
     )

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import { createApp } from '../http/app.js';
-import type { RequestLimits } from '../http/limits.js';
+import { REQUEST_LIMITS, type RequestLimits } from '../http/limits.js';
 import {
   ensureDevelopmentCertificates,
   readServingCertificate,
@@ -114,7 +115,13 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     },
   });
   const server = await startServer(app, { host: options.host, port: options.port, certificate });
-  logger.info({ host: options.host, port: server.port, policy: origin }, 'registry-gate serving');
+  // The limits and the heap they must fit in, side by side: docs/reliability.md "Limits" relates the two.
+  const limits = { ...REQUEST_LIMITS, ...options.limits };
+  const heapLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
+  logger.info(
+    { host: options.host, port: server.port, policy: origin, ...limits, heapLimitMiB },
+    'registry-gate serving',
+  );
 
   const watchers = [
     ...(options.policyFile === null

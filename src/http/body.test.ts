@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readJsonBody } from './body.js';
@@ -106,5 +107,43 @@ describe('readJsonBody holds bytes against the in-flight cap and gives up on slo
     stream.push('{"a":');
     expect(await pending).toMatchObject({ ok: false, status: 408, received: 5 });
     stream.destroy();
+  });
+});
+
+describe('a stall is the client not sending, never the server being busy', () => {
+  it('does not cut off a body that arrived while the event loop was blocked past the timeout', async () => {
+    const busy = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        // A decision of a review near the size limit holds the loop this long.
+      }
+    };
+    const server = createServer((req, res) => {
+      const result = readJsonBody(req, { maxBytes: LIMIT, timeoutMs: 100 });
+      setTimeout(() => busy(400), 0);
+      void result.then((r) => res.end(r.ok ? 'ok' : String(r.status)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const body = '{"a":1}';
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', headers: { ...json, 'content-length': body.length } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.flushHeaders();
+        // Sent while the server is busy: it waits in the kernel past the 100 ms timeout.
+        setTimeout(() => req.end(body), 150);
+      });
+      expect(answer).toBe('ok');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { BodyTicket } from './body-budget.js';
+import { watchStall } from './stall.js';
 
 export interface BodyLimits {
   /** Largest body accepted. */
   readonly maxBytes: number;
-  /** Time from the headers to the last byte of the body; a slower body is cut off (408). */
+  /** The longest a body may go without a byte arriving (408 beyond): watchStall. */
   readonly timeoutMs: number;
 }
 
@@ -30,20 +31,19 @@ const UNBOUNDED: BodyTicket = { take: () => true, release: () => undefined };
  * with none of it: declared JSON (`application/json` or `application/*+json`), UTF-8 only, no content encoding (the
  * apiserver sends none), the size limit both from Content-Length up front and while streaming, and a syntax error
  * reported by position. On top: every byte is first taken from `ticket` (the in-flight cap: 429 when it is spent),
- * and the body must arrive within `timeoutMs` (408). Reasons never quote the body or a header value.
+ * and a body that stalls for `timeoutMs` is cut off (408). Reasons never quote the body or a header value.
  */
 export function readJsonBody(
   req: IncomingMessage,
   limits: BodyLimits,
   ticket: BodyTicket = UNBOUNDED,
 ): Promise<BodyResult> {
-  const deadline = performance.now() + limits.timeoutMs;
   const refused = checkHeaders(req, limits.maxBytes);
-  if (refused !== null) return Promise.resolve(drained(req, deadline, refused));
+  if (refused !== null) return Promise.resolve(drained(req, limits.timeoutMs, refused));
   const declared = req.headers['content-length'];
   // A declared length is taken whole, up front, so a request beyond the cap is refused before its body is read.
   if (declared !== undefined && !ticket.take(Number(declared))) {
-    return Promise.resolve(drained(req, deadline, overCap(0)));
+    return Promise.resolve(drained(req, limits.timeoutMs, overCap(0)));
   }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -52,21 +52,19 @@ export function readJsonBody(
     const finish = (result: BodyResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      stall.stop();
       if (!result.ok) chunks.length = 0;
       // Too large or over the cap: the answer goes at once, and the rest of the body is read and dropped.
-      resolve(result.ok || result.status === 408 ? result : drained(req, deadline, result));
+      resolve(result.ok || result.status === 408 ? result : drained(req, limits.timeoutMs, result));
     };
-    const timer = setTimeout(
-      () =>
-        finish({
-          ok: false,
-          status: 408,
-          reason: `request body not received within ${limits.timeoutMs} ms`,
-          raw: null,
-          received: size,
-        }),
-      limits.timeoutMs,
+    const stall = watchStall(req, limits.timeoutMs, () =>
+      finish({
+        ok: false,
+        status: 408,
+        reason: `request body stalled: no byte for ${limits.timeoutMs} ms`,
+        raw: null,
+        received: size,
+      }),
     );
     req.on('data', (chunk: Buffer) => {
       if (done) return;
@@ -104,15 +102,13 @@ export function readJsonBody(
 /**
  * Reads the rest of a refused body and drops it, so the client gets its answer cleanly (closing a connection the
  * client is still writing to resets it, and the apiserver's client would see a reset, not the 429 it can retry),
- * while holding no memory. A body still arriving at the deadline is cut off with its connection.
+ * while holding no memory. A body that stalls is cut off with its connection.
  */
-function drained(req: IncomingMessage, deadline: number, result: BodyResult): BodyResult {
+function drained(req: IncomingMessage, stallMs: number, result: BodyResult): BodyResult {
   if (req.readableEnded) return result;
-  const timer = setTimeout(() => req.socket?.destroy(), Math.max(0, deadline - performance.now()));
-  timer.unref();
-  const stop = (): void => clearTimeout(timer);
-  req.once('end', stop);
-  req.once('close', stop);
+  const stall = watchStall(req, stallMs, () => req.socket?.destroy());
+  req.once('end', stall.stop);
+  req.once('close', stall.stop);
   req.resume();
   return result;
 }

@@ -4,7 +4,7 @@ export interface RequestLimits {
   readonly maxBodyBytes: number;
   /** Bytes of all admission bodies in flight together (429 beyond, at once): BodyBudget. */
   readonly maxInflightBytes: number;
-  /** Time from the headers to the body's last byte (408 beyond): the apiserver sends a review in milliseconds. */
+  /** The longest a body may go without a byte arriving (408 beyond): the apiserver sends a review in milliseconds. */
   readonly bodyTimeoutMs: number;
 }
 
