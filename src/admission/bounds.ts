@@ -48,8 +48,13 @@ export function boundedJsonMap(
   let body = '';
   let left = 0;
   for (const [key, value] of pairs) {
+    // Once one pair did not fit, the rest are only counted: a Pod of 30,000 containers builds no more text.
+    if (left > 0) {
+      left++;
+      continue;
+    }
     const pair = `${body === '' ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(value)}`;
-    if (left > 0 || body.length + pair.length + 2 > maxChars) left++;
+    if (body.length + pair.length + 2 > maxChars) left++;
     else body += pair;
   }
   return { value: `{${body}}`, left };

@@ -48,9 +48,12 @@ export function mutate(
 
   const patchesObject = !location.isTemplate || policy.spec.rewriteTemplates;
   const warnings = findings.flatMap((f) => f.decision.warnings);
-  const wanted = [
-    ...new Set(findings.flatMap((f) => (f.decision.decision === 'allow' ? f.decision.pullSecrets : []))),
-  ];
+  // A Set filled in a loop: a flatMap made an array as long as the Pod's container list first.
+  const wantedSet = new Set<string>();
+  for (const f of findings) {
+    if (f.decision.decision === 'allow') for (const name of f.decision.pullSecrets) wantedSet.add(name);
+  }
+  const wanted = [...wantedSet];
   warnings.push(...missingSecretWarnings(request.namespace, wanted, context.missingPullSecrets));
   const ops: PatchOperation[] = [];
   if (patchesObject) {
@@ -105,7 +108,9 @@ function recordOriginals(
       `registry-gate: the ${ORIGINAL_IMAGES_ANNOTATION} annotation was not readable (${previous.why}) and was replaced`,
     );
   }
-  const originals = new Map(rewriting.map((f) => [`${f.site.list}/${f.site.name}`, f.site.image]));
+  const originals = (function* (): Generator<readonly [string, string]> {
+    for (const f of rewriting) yield [`${f.site.list}/${f.site.name}`, f.site.image];
+  })();
   const { value, left } = originalImagesValue(previous.ok ? previous.entries : new Map(), originals);
   if (left > 0) {
     warnings.push(

@@ -12,11 +12,11 @@ export interface RequestLimits {
  * Sized against the Deployment's 256 MiB memory limit and its V8 flags (manifests/base/deployment.yaml): deciding a
  * review costs up to about 20 times its size while it runs (a Pod of tens of thousands of containers: a site, a
  * decision and a patch operation each), one review is decided at a time, and the bodies waiting behind it are
- * held as bytes. A 6 MiB review is past anything the apiserver can store (its request limit is 3 MiB, etcd's
- * 1.5 MiB; an UPDATE carries the object twice); the measured peaks are in docs/reliability.md.
+ * held as bytes. The largest review peaked at about 155 MiB RSS at 4 MiB and 235 MiB at 6 MiB; a Pod that etcd
+ * can store (1.5 MiB) makes a CREATE review of about half of 4 MiB. Figures in docs/reliability.md "Limits".
  */
 export const REQUEST_LIMITS: RequestLimits = {
-  maxBodyBytes: 6 * 1024 * 1024,
-  maxInflightBytes: 16 * 1024 * 1024,
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxInflightBytes: 12 * 1024 * 1024,
   bodyTimeoutMs: 10_000,
 };
