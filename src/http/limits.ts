@@ -12,8 +12,9 @@ export interface RequestLimits {
  * Sized against the Deployment's 256 MiB memory limit and its V8 flags (manifests/base/deployment.yaml): deciding a
  * review costs up to about 20 times its size while it runs (a Pod of tens of thousands of containers: a site, a
  * decision and a patch operation each), one review is decided at a time, and the bodies waiting behind it are
- * held as bytes. The largest review peaked at about 155 MiB RSS at 4 MiB and 235 MiB at 6 MiB; a Pod that etcd
- * can store (1.5 MiB) makes a CREATE review of about half of 4 MiB. Figures in docs/reliability.md "Limits".
+ * held as bytes. The largest review peaked at 150 MiB RSS at 4 MiB (a burst of them at 185 MiB) and up to
+ * 235 MiB at 6 MiB; a Pod that etcd can store (1.5 MiB) makes a CREATE review of about half of 4 MiB. Figures in
+ * docs/reliability.md "Limits".
  */
 export const REQUEST_LIMITS: RequestLimits = {
   maxBodyBytes: 4 * 1024 * 1024,
