@@ -29,6 +29,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-scripts/**',
+      'dist-image/**',
       'node_modules/**',
       'coverage/**',
       'test/e2e/controlplane/**',
@@ -50,8 +51,8 @@ export default tseslint.config(
       ],
     },
   },
-  // The benchmark scripts are plain Node ESM.
-  { files: ['bench/**/*.mjs'], languageOptions: { globals: globals.node } },
+  // The benchmark scripts and the e2e node's helper scripts are plain Node ESM.
+  { files: ['bench/**/*.mjs', 'test/e2e/node/**/*.mjs'], languageOptions: { globals: globals.node } },
   {
     files: [
       'src/reference/**',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openshiftImageCrds } from './harness/openshift-crds.js';
 import {
   cluster,
   createNamespace,
@@ -11,48 +12,16 @@ import {
 } from './harness/index.js';
 
 /**
- * `spec.sources.openshift: true` against a real apiserver: minimal CRDs for OpenShift's image configuration kinds
- * (the schema of each is "anything", as only the server's own reading is under test), registry-gate following
- * them with informers, and kubectl seeing every change within seconds.
+ * `spec.sources.openshift: true` against a real apiserver with OpenShift's own CRDs (full schemas and CEL rules, from
+ * the pinned github.com/openshift/api module): registry-gate following them with informers, and kubectl seeing every
+ * change within seconds. Only objects a real OpenShift cluster accepts are used.
  */
-const CRDS = [
-  { group: 'config.openshift.io', version: 'v1', kind: 'Image', plural: 'images' },
-  {
-    group: 'operator.openshift.io',
-    version: 'v1alpha1',
-    kind: 'ImageContentSourcePolicy',
-    plural: 'imagecontentsourcepolicies',
-  },
-  {
-    group: 'config.openshift.io',
-    version: 'v1',
-    kind: 'ImageDigestMirrorSet',
-    plural: 'imagedigestmirrorsets',
-  },
-  { group: 'config.openshift.io', version: 'v1', kind: 'ImageTagMirrorSet', plural: 'imagetagmirrorsets' },
-].map((c) => ({
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: `${c.plural}.${c.group}` },
-  spec: {
-    group: c.group,
-    scope: 'Cluster',
-    names: { kind: c.kind, plural: c.plural, singular: c.kind.toLowerCase(), listKind: `${c.kind}List` },
-    versions: [
-      {
-        name: c.version,
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-          },
-        },
-      },
-    ],
-  },
-}));
+const CRD_NAMES = [
+  'images.config.openshift.io',
+  'imagedigestmirrorsets.config.openshift.io',
+  'imagetagmirrorsets.config.openshift.io',
+  'imagecontentsourcepolicies.operator.openshift.io',
+];
 
 const POLICY = `apiVersion: registry-gate.io/v1alpha1
 kind: RegistryPolicy
@@ -93,21 +62,16 @@ describeE2E('spec.sources.openshift: the gate follows Image, IDMS and friends li
 
   beforeAll(async () => {
     kubectl = cluster().kubectl;
-    for (const crd of CRDS) await apply(crd);
+    await ok(kubectl(['apply', '--server-side', '-f', '-'], { input: await openshiftImageCrds() }));
     await ok(
-      kubectl([
-        'wait',
-        '--for=condition=Established',
-        '--timeout=30s',
-        ...CRDS.map((c) => `crd/${c.metadata.name}`),
-      ]),
+      kubectl(['wait', '--for=condition=Established', '--timeout=30s', ...CRD_NAMES.map((n) => `crd/${n}`)]),
     );
     await createNamespace(kubectl, NS);
     gate = await startGate(kubectl, { policyYaml: POLICY, env: { KUBECONFIG: cluster().kubeconfig } });
   });
   afterAll(async () => {
     await gate?.close();
-    await kubectl?.(['delete', 'crd', ...CRDS.map((c) => c.metadata.name), '--ignore-not-found']);
+    await kubectl?.(['delete', 'crd', ...CRD_NAMES, '--ignore-not-found']);
   });
 
   it('is ready only after the first sync, and says so', async () => {
@@ -166,12 +130,14 @@ describeE2E('spec.sources.openshift: the gate follows Image, IDMS and friends li
     expect(await metric('registry_gate_policy_last_reload_failed')).toBe(
       'registry_gate_policy_last_reload_failed 0',
     );
+    // Each object is valid for OpenShift (a real cluster refuses an Image with both lists, so that is not this
+    // case), but together they make a rewrite cycle, which the gate refuses as a policy.
     await apply({
       apiVersion: 'config.openshift.io/v1',
-      kind: 'Image',
-      metadata: { name: 'cluster' },
+      kind: 'ImageTagMirrorSet',
+      metadata: { name: 'e2e-cycle' },
       spec: {
-        registrySources: { blockedRegistries: ['untrusted.example.com'], allowedRegistries: ['quay.io'] },
+        imageTagMirrors: [{ source: 'registry.corp.example/payload', mirrors: ['quay.io/e2e-payload'] }],
       },
     });
     await waitFor(

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { resolveAssets } from './assets.js';
 import { startControlPlane, type ControlPlaneInfo } from './control-plane.js';
+import { startNodeForRun, type E2ENodeContext } from './node-setup.js';
 import { killAllNow } from './process.js';
 
 export type E2EContext = { readonly controlPlane: ControlPlaneInfo } | { readonly skip: string };
@@ -13,6 +14,7 @@ export type E2EContext = { readonly controlPlane: ControlPlaneInfo } | { readonl
 declare module 'vitest' {
   export interface ProvidedContext {
     e2e: E2EContext;
+    e2eNode: E2ENodeContext;
   }
 }
 
@@ -32,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (required) throw new Error(`e2e tests are required (REGISTRY_GATE_E2E=required) but: ${assets.skip}`);
     process.stderr.write(`e2e: skipped: ${assets.skip}\n`);
     project.provide('e2e', { skip: assets.skip });
+    project.provide('e2eNode', { skip: assets.skip });
     return async () => {};
   }
   process.stderr.write(`e2e: control plane from ${assets.how}\n`);
@@ -61,7 +64,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   );
   const { stop, ...info } = controlPlane;
   project.provide('e2e', { controlPlane: info });
+  // The node cluster (kubelet, containerd, the mirror, registry-gate's own image): a second, separate cluster in
+  // its own namespaces; its tests skip with one line where it cannot run, unless e2e is required.
+  const node = await startNodeForRun(repoRoot, assets.dir, dir, required).catch(async (err: unknown) => {
+    await stop();
+    throw err;
+  });
+  project.provide('e2eNode', node.context);
   return async () => {
+    await node.stop();
     await stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

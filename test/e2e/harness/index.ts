@@ -1,6 +1,7 @@
 import { describe, inject } from 'vitest';
 import type { ControlPlaneInfo } from './control-plane.js';
 import { kubectlFor, ok, type Kubectl } from './kubectl.js';
+import type { NodeClusterInfo } from './node-cluster.js';
 import { waitFor } from './process.js';
 
 export { startGate, repoRoot, writeE2EOverlay, type Gate, type GateOptions } from './gate.js';
@@ -49,3 +50,26 @@ export async function createNamespace(
   return name;
 }
 export { transcript, expectDocumentedTranscript, withoutVolatileParts } from './transcripts.js';
+
+const nodeContext = inject('e2eNode');
+
+/** Why the node tests cannot run here, or null when the node cluster is up. */
+export const nodeSkipReason: string | null = 'skip' in nodeContext ? nodeContext.skip : null;
+
+/** describe() for tests that need the real node, the mirror and registry-gate's image. */
+export const describeNode = (name: string, body: () => void): void => {
+  if (nodeSkipReason === null) describe(name, body);
+  else describe.skip(`${name} (skipped: ${nodeSkipReason})`, body);
+};
+
+export interface NodeCluster extends NodeClusterInfo {
+  readonly kubectl: Kubectl;
+}
+
+/** The node cluster started by the globalSetup, with kubectl run inside its network namespace. */
+export function nodeCluster(): NodeCluster {
+  if (!('node' in nodeContext)) throw new Error(`no node cluster: ${nodeContext.skip}`);
+  const info = nodeContext.node;
+  const namespaced = ['nsenter', `--net=/proc/${info.namespacePid}/ns/net`, '--'];
+  return { ...info, kubectl: kubectlFor(info.assets, info.kubeconfig, namespaced) };
+}

@@ -16,11 +16,15 @@ export interface KubectlOptions {
 
 export type Kubectl = (args: readonly string[], options?: KubectlOptions) => Promise<Run>;
 
-/** kubectl from the asset directory, always with the test cluster's kubeconfig, as a user runs it. */
-export function kubectlFor(assets: string, kubeconfig: string): Kubectl {
+/**
+ * kubectl from the asset directory, always with the test cluster's kubeconfig, as a user runs it. `prefix` runs it
+ * through another command first (the node cluster's `nsenter --net=…`).
+ */
+export function kubectlFor(assets: string, kubeconfig: string, prefix: readonly string[] = []): Kubectl {
   return (args, options = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(join(assets, 'kubectl'), [`--kubeconfig=${kubeconfig}`, ...args], {
+      const argv = [...prefix, join(assets, 'kubectl'), `--kubeconfig=${kubeconfig}`, ...args];
+      const child = spawn(argv[0] ?? '', argv.slice(1), {
         env: { ...process.env, KUBECONFIG: kubeconfig, ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

@@ -1,6 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { generate } from 'selfsigned';
-import { issueCertificateAuthority, issueServingCertificate } from '../../../src/certs/issue.js';
+import {
+  issueCertificateAuthority,
+  issueServingCertificate,
+  type ServingNames,
+} from '../../../src/certs/issue.js';
 
 /** A certificate and its key, PEM. */
 export interface KeyPair {
@@ -27,7 +31,12 @@ function validity(): { notBeforeDate: Date; notAfterDate: Date } {
   };
 }
 
-async function clientCertificate(ca: KeyPair, commonName: string, organization?: string): Promise<KeyPair> {
+/** A client certificate: Kubernetes reads the user from CN and the groups from O. */
+export async function clientCertificate(
+  ca: KeyPair,
+  commonName: string,
+  organization?: string,
+): Promise<KeyPair> {
   const subject = [{ name: 'commonName', value: commonName }];
   if (organization) subject.push({ name: 'organizationName', value: organization });
   const made = await generate(subject, {
@@ -43,20 +52,23 @@ async function clientCertificate(ca: KeyPair, commonName: string, organization?:
   return { cert: made.cert, key: made.private };
 }
 
-/** Everything a throw-away control plane on 127.0.0.1 needs: one CA for serving and client certificates. */
-export async function makeControlPlanePki(): Promise<ControlPlanePki> {
+/** The API server's names on the loopback-only control plane (127.0.100.1: --service-cluster-ip-range's first). */
+const LOOPBACK_APISERVER_NAMES = {
+  dns: ['localhost', 'kubernetes.default.svc'],
+  ips: ['127.0.0.1', '127.0.100.1'],
+};
+
+/**
+ * Everything a throw-away control plane needs: one CA for serving and client certificates. The CA may sign other
+ * certificates too (`ca` is returned), so a node and a registry can share it.
+ */
+export async function makeControlPlanePki(
+  apiServerNames: ServingNames = LOOPBACK_APISERVER_NAMES,
+): Promise<ControlPlanePki> {
   // The CA and the serving certificate are made as registry-gate makes its own (src/certs/issue.ts).
   const now = new Date();
   const ca = await issueCertificateAuthority('registry-gate e2e CA', now, 1);
-  const apiServer = await issueServingCertificate(
-    ca,
-    {
-      dns: ['localhost', 'kubernetes.default.svc'],
-      ips: ['127.0.0.1', '127.0.100.1'], // the second: the first address of --service-cluster-ip-range
-    },
-    now,
-    1,
-  );
+  const apiServer = await issueServingCertificate(ca, apiServerNames, now, 1);
   const { publicKey, privateKey } = generateKeyPairSync('ec', {
     namedCurve: 'P-256',
     publicKeyEncoding: { type: 'spki', format: 'pem' },
