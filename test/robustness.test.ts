@@ -36,19 +36,28 @@ async function review(path: string, body: unknown): Promise<ReviewAnswer> {
 
 const nested = (depth: number, leaf = '"x"'): string => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
 
+interface MutatedPod {
+  metadata: { annotations: Record<string, string> };
+  spec: { containers: { image: string }[] };
+}
+
+/** `/mutate` of a Pod running `nginx:1` whose original-images annotation is `value`; the patched Pod and answer. */
+async function mutateAnnotated(
+  value: string,
+): Promise<{ answer: ReviewAnswer; pod: MutatedPod; body: unknown }> {
+  const body = podReview(
+    { containers: [{ name: 'c', image: 'nginx:1' }] },
+    { annotations: { [ANNOTATION]: value } },
+  );
+  const answer = await review('/mutate', body);
+  return { answer, pod: applyAnswer(body.request.object, answer) as unknown as MutatedPod, body };
+}
+
 describe('nothing a tenant writes reaches a recursive function unbounded', () => {
   it('a 10 KB, 5000-deep original-images annotation is replaced, with a warning, not a 500', async () => {
     const deep = `{"a":${nested(5000)}}`;
     expect(deep.length).toBeGreaterThan(10_000);
-    const body = podReview(
-      { containers: [{ name: 'c', image: 'nginx:1' }] },
-      { annotations: { [ANNOTATION]: deep } },
-    );
-    const answer = await review('/mutate', body);
-    const pod = applyAnswer(body.request.object, answer) as {
-      metadata: { annotations: Record<string, string> };
-      spec: { containers: { image: string }[] };
-    };
+    const { answer, pod, body } = await mutateAnnotated(deep);
     expect(pod.spec.containers[0]?.image).toBe('mirror.corp.example/hub/library/nginx:1');
     expect(JSON.parse(pod.metadata.annotations[ANNOTATION] ?? '')).toEqual({ 'containers/c': 'nginx:1' });
     expect(answer.response.warnings?.join('\n')).toMatch(/original-images.*(not readable|replaced)/);
@@ -62,27 +71,13 @@ describe('nothing a tenant writes reaches a recursive function unbounded', () =>
     ['deeper than a flat map', `{"containers/c": ${nested(100_000)}}`],
     ['larger than any annotation the apiserver accepts', JSON.stringify({ k: 'x'.repeat(300 * KiB) })],
   ])('an original-images annotation that is %s is replaced, with a warning', async (_name, value) => {
-    const body = podReview(
-      { containers: [{ name: 'c', image: 'nginx:1' }] },
-      { annotations: { [ANNOTATION]: value } },
-    );
-    const answer = await review('/mutate', body);
-    const pod = applyAnswer(body.request.object, answer) as {
-      metadata: { annotations: Record<string, string> };
-    };
+    const { answer, pod } = await mutateAnnotated(value);
     expect(JSON.parse(pod.metadata.annotations[ANNOTATION] ?? '')).toEqual({ 'containers/c': 'nginx:1' });
     expect(answer.response.warnings ?? []).toHaveLength(1);
   });
 
   it('a readable earlier annotation is still merged, without a warning', async () => {
-    const body = podReview(
-      { containers: [{ name: 'c', image: 'nginx:1' }] },
-      { annotations: { [ANNOTATION]: '{"containers/sidecar":"busybox"}' } },
-    );
-    const answer = await review('/mutate', body);
-    const pod = applyAnswer(body.request.object, answer) as {
-      metadata: { annotations: Record<string, string> };
-    };
+    const { answer, pod } = await mutateAnnotated('{"containers/sidecar":"busybox"}');
     expect(JSON.parse(pod.metadata.annotations[ANNOTATION] ?? '')).toEqual({
       'containers/sidecar': 'busybox',
       'containers/c': 'nginx:1',
