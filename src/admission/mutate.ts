@@ -80,7 +80,11 @@ export function mutate(
   if (count > 0)
     response.warnings = boundedWarnings(chain(warnings, lazyMap(templateRewrites, rewriteText)), count);
   if (rewrites.length > 0) {
-    const audit = boundedJsonMap(lazyPairs(rewrites), MAX_AUDIT_ANNOTATION_CHARS);
+    const audit = boundedJsonMap(
+      rewrites.length,
+      (i) => [rewrites[i]!.location, rewrites[i]!.from],
+      MAX_AUDIT_ANNOTATION_CHARS,
+    );
     response.auditAnnotations = { 'original-images': audit.value };
   }
   return { ...base, decision: 'allow', rewrites, response };
@@ -88,10 +92,6 @@ export function mutate(
 
 /** auditAnnotations land in every audit event of the request: a few kilobytes, not one entry per container. */
 const MAX_AUDIT_ANNOTATION_CHARS = 16 * 1024;
-
-function* lazyPairs(rewrites: readonly Rewrite[]): Generator<readonly [string, string]> {
-  for (const r of rewrites) yield [r.location, r.from];
-}
 
 /**
  * The original-images annotation after this pass: the earlier record (read defensively: it is tenant-writable),
@@ -108,10 +108,11 @@ function recordOriginals(
       `registry-gate: the ${ORIGINAL_IMAGES_ANNOTATION} annotation was not readable (${previous.why}) and was replaced`,
     );
   }
-  const originals = (function* (): Generator<readonly [string, string]> {
-    for (const f of rewriting) yield [`${f.site.list}/${f.site.name}`, f.site.image];
-  })();
-  const { value, left } = originalImagesValue(previous.ok ? previous.entries : new Map(), originals);
+  const { value, left } = originalImagesValue(
+    previous.ok ? previous.entries : new Map(),
+    rewriting.length,
+    (i) => [`${rewriting[i]!.site.list}/${rewriting[i]!.site.name}`, rewriting[i]!.site.image],
+  );
   if (left > 0) {
     warnings.push(
       `registry-gate: original images of ${left} containers not recorded in ${ORIGINAL_IMAGES_ANNOTATION} (size bound)`,

@@ -41,16 +41,21 @@ export function readOriginalImages(value: unknown): PreviousOriginals {
 }
 
 /**
- * The annotation value: what an earlier pass recorded, then this pass's originals (which win on the same key),
- * as a flat JSON map of at most MAX_WRITTEN_CHARS. `left` counts the entries that did not fit. The originals are
- * read lazily: without an earlier record (the common case) nothing is built for the entries that do not fit.
+ * The annotation value: what an earlier pass recorded, then this pass's `count` originals (`originalAt(i)`, which
+ * win on the same key), as a flat JSON map of at most MAX_WRITTEN_CHARS. `left` counts the entries that did not
+ * fit. Without an earlier record (the common case) nothing is built for the originals that do not fit.
  */
 export function originalImagesValue(
   previous: ReadonlyMap<string, string>,
-  originals: Iterable<readonly [string, string]>,
+  count: number,
+  originalAt: (i: number) => readonly [string, string],
 ): { value: string; left: number } {
-  if (previous.size === 0) return boundedJsonMap(originals, MAX_WRITTEN_CHARS);
+  if (previous.size === 0) return boundedJsonMap(count, originalAt, MAX_WRITTEN_CHARS);
   const merged = new Map(previous);
-  for (const [key, image] of originals) merged.set(key, image);
-  return boundedJsonMap(merged, MAX_WRITTEN_CHARS);
+  for (let i = 0; i < count; i++) {
+    const [key, image] = originalAt(i);
+    merged.set(key, image);
+  }
+  const pairs = [...merged];
+  return boundedJsonMap(pairs.length, (i) => pairs[i]!, MAX_WRITTEN_CHARS);
 }
