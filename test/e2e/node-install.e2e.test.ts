@@ -187,10 +187,21 @@ describeNode(
       expect(denied.stderr).toContain('quay.io/evil/miner:1');
       const stored = await kubectl(['get', 'pod', 'miner', '-n', TENANT]);
       expect(stored.stderr).toMatch(/NotFound/);
-      const logs = await ok(
-        kubectl(['logs', '-n', NS, '-l', 'app.kubernetes.io/component=webhook', '--tail=-1', '--prefix']),
+      // The server writes its log in batches (at the latest every 200 ms): wait for the line.
+      const denial = await waitFor(
+        "the denial in a gate Pod's log",
+        async () => {
+          const logs = await ok(
+            kubectl(['logs', '-n', NS, '-l', 'app.kubernetes.io/component=webhook', '--tail=-1', '--prefix']),
+          );
+          return logs
+            .split('\n')
+            .find((l) => /"webhook":"validate".*"name":"miner".*"decision":"deny"/.test(l));
+        },
+        10_000,
+        500,
       );
-      expect(logs).toMatch(/"webhook":"validate".*"decision":"deny"/);
+      expect(denial).toContain('"namespace":"shop"');
     });
 
     it('kubectl create deployment busybox:1.36: Pods run the mirror image, pulled with the injected secret as the robot user', async () => {

@@ -104,15 +104,21 @@ export async function busyboxStatic(): Promise<string | undefined> {
   return undefined;
 }
 
-/** Every mounted cgroup hierarchy that the kubelet checks: each v1 controller, or the one v2 hierarchy. */
-async function cgroupMounts(): Promise<string[]> {
+/** The mounted cgroup hierarchies: each v1 controller and, beside them or alone, the cgroup2 hierarchy. */
+async function mountedCgroups(): Promise<{ v1: string[]; v2: string[] }> {
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' '));
-  const v1 = mounts.filter((m) => m[2] === 'cgroup').map((m) => m[1] ?? '');
-  if (v1.length > 0) return v1.filter(Boolean);
-  return mounts
-    .filter((m) => m[2] === 'cgroup2')
-    .map((m) => m[1] ?? '')
-    .filter(Boolean);
+  const of = (type: string): string[] =>
+    mounts
+      .filter((m) => m[2] === type)
+      .map((m) => m[1] ?? '')
+      .filter(Boolean);
+  return { v1: of('cgroup'), v2: of('cgroup2') };
+}
+
+/** Where the kubelet's cgroup root must exist before it starts: every v1 controller, or the one v2 hierarchy. */
+async function cgroupMounts(): Promise<string[]> {
+  const { v1, v2 } = await mountedCgroups();
+  return v1.length > 0 ? v1 : v2;
 }
 
 /** Removes a cgroup tree bottom-up (a cgroup directory can only be removed once it has no children or tasks). */
@@ -122,9 +128,14 @@ async function removeCgroupTree(dir: string): Promise<void> {
   await rmdir(dir).catch(() => {});
 }
 
+/**
+ * Removes `root` from every hierarchy, the cgroup2 one included: on a cgroup v1 host with the "unified" hierarchy
+ * beside it, the kubelet and runc create the root there too.
+ */
 async function removeCgroups(root: string): Promise<string[]> {
   const left: string[] = [];
-  for (const mp of await cgroupMounts()) {
+  const { v1, v2 } = await mountedCgroups();
+  for (const mp of [...v1, ...v2]) {
     const dir = join(mp, root);
     // Tasks of killed containers leave their cgroups a moment after the PID namespace is gone.
     await waitFor(

@@ -31,6 +31,25 @@ function buildTools(repoRoot: string): Promise<string> {
 }
 
 /**
+ * `npm run image` outside the cluster's namespaces, which have no network: it fetches and caches the image's pinned
+ * inputs (the Node LTS binary, the Debian packages), so that the push from inside finds them.
+ */
+function buildGateImage(repoRoot: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '-s', 'image'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`npm run image failed (${code}): ${stderr.slice(-2000)}`)),
+    );
+  });
+}
+
+/**
  * registry-gate's production image, built and pushed as a user would (`npm run image -- --push`), from inside the
  * cluster's network namespace where the mirror lives, with the robot's credentials in a docker config.json.
  */
@@ -84,12 +103,15 @@ export async function startNodeForRun(
   const work = join(dir, 'node');
   await mkdir(work, { recursive: true });
   const started = Date.now();
+  const imageBuilt = buildGateImage(repoRoot);
+  imageBuilt.catch(() => {}); // awaited below; a failure is reported there, not as an unhandled rejection
   const cluster = await startNodeCluster(
     { assets, tools, runc: (await which('runc')) ?? 'runc', cniBin: (await cniBinDir()) ?? '/usr/lib/cni' },
     work,
     repoRoot,
     async (info) => {
       await pushBusyboxImages(info);
+      await imageBuilt;
       await pushGateImage(repoRoot, info);
     },
   );
