@@ -1,3 +1,4 @@
+import { clip } from './bounds.js';
 import { isRecord, jsonPointer } from './pointer.js';
 
 /** The container lists of a pod spec, in the order a person reads them. Sidecars are restartable initContainers. */
@@ -55,7 +56,8 @@ export function findImages(spec: unknown, specPath: readonly string[]): WalkResu
         name,
         image,
         pointer: `${listPointer}/${index}${imagePointer}`,
-        location: `${here}.${list}[${index}] "${name}"`,
+        // Names are DNS labels (63 characters) once the apiserver validates them, which happens after admission.
+        location: `${here}.${list}[${index}] "${clip(name, 64)}"`,
       });
     }
   }

@@ -1,3 +1,4 @@
+export { clip } from './bounds.js';
 export { DecisionCache } from './decision-cache.js';
 export {
   evaluateRequest,
@@ -10,7 +11,7 @@ export { findImages, type ImageSite } from './image-walk.js';
 export { MirrorMemo, mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';
-export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';
+export { ORIGINAL_IMAGES_ANNOTATION } from './original-images.js';
 export { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';
 export {
   readAdmissionReview,

@@ -1,6 +1,11 @@
 import type { CompiledPolicy, Mode } from '../policy/index.js';
-import { evaluateRequest, type DecideImage, type RequestEvaluation } from './evaluate-request.js';
-import { boundedWarnings, denialMessage, violationText } from './messages.js';
+import {
+  evaluateRequest,
+  type DecideImage,
+  type Finding,
+  type RequestEvaluation,
+} from './evaluate-request.js';
+import { boundedWarnings, chain, denialMessage, lazyMap, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
 import type { AdmissionOutcome } from './outcome.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
@@ -29,19 +34,31 @@ export function validate(
   const warnings = effects.warns ? evaluation.findings.flatMap((f) => f.decision.warnings) : [];
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
   let decision: AdmissionOutcome['decision'] = 'allow';
+  let wouldDeny: readonly Finding[] = [];
   if (violations.length > 0) {
     if (effects.denies) {
       response.allowed = false;
       response.status = { code: 403, reason: 'Forbidden', message: denialMessage(violations) };
       decision = 'deny';
     } else if (effects.warns) {
-      warnings.unshift(...violations.map((f) => `registry-gate (warn mode) would deny: ${violationText(f)}`));
+      wouldDeny = violations;
       decision = 'warn';
     } else {
       decision = 'audit';
     }
-    response.auditAnnotations = { violations: codes.join(',') };
+    response.auditAnnotations = { violations: boundedCodes(codes) };
   }
-  if (warnings.length > 0) response.warnings = boundedWarnings(warnings);
+  const count = wouldDeny.length + warnings.length;
+  if (count > 0) {
+    const denials = lazyMap(wouldDeny, (f) => `registry-gate (warn mode) would deny: ${violationText(f)}`);
+    response.warnings = boundedWarnings(chain(denials, warnings), count);
+  }
   return { ...base, decision, violations: codes, response };
+}
+
+/** One code per offending container, as an audit annotation: the first hundred, then how many more. */
+const MAX_CODES = 100;
+function boundedCodes(codes: readonly string[]): string {
+  const shown = codes.slice(0, MAX_CODES).join(',');
+  return codes.length > MAX_CODES ? `${shown},+${codes.length - MAX_CODES}` : shown;
 }

@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { currentNamespace } from '../kube/namespace.js';
-import { evaluateImage, loadPolicyText } from '../policy/index.js';
+import { REQUEST_LIMITS } from '../http/limits.js';
+import { evaluateImage, loadPolicyText, unrestrictedReason } from '../policy/index.js';
 import { auditCommand } from './audit.js';
 import { explainDecision, explainImage, explainText, type ExplainRecord } from './explain.js';
 import { askMirrors, checkedDecision, type MirrorFlags } from './mirror-check.js';
@@ -86,6 +87,25 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       parseNonNegative,
       4096,
     )
+    .option('--require-restriction', 'refuse a policy that restricts no registry (at start and on reload)')
+    .option(
+      '--max-body-bytes <n>',
+      'largest AdmissionReview accepted (413 beyond)',
+      parsePositive,
+      REQUEST_LIMITS.maxBodyBytes,
+    )
+    .option(
+      '--max-inflight-bytes <n>',
+      'bytes of all admission bodies in flight together (429 beyond); see docs/reliability.md',
+      parsePositive,
+      REQUEST_LIMITS.maxInflightBytes,
+    )
+    .option(
+      '--body-timeout <ms>',
+      'longest a request body may go without a byte arriving (408 beyond)',
+      parsePositive,
+      REQUEST_LIMITS.bodyTimeoutMs,
+    )
     .action(
       async (opts: {
         pullSecretsDir?: string;
@@ -94,6 +114,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         mirrorTimeout: number;
         mirrorHealthInterval: number;
         mirrorCacheSize: number;
+        requireRestriction?: boolean;
+        maxBodyBytes: number;
+        maxInflightBytes: number;
+        bodyTimeout: number;
         kubeconfig?: string;
         namespace?: string;
         identity?: string;
@@ -128,6 +152,12 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
             reloadIntervalMs: opts.reloadInterval,
             shutdownDelayMs: opts.shutdownDelay,
             logger,
+            requireRestriction: opts.requireRestriction === true,
+            limits: {
+              maxBodyBytes: opts.maxBodyBytes,
+              maxInflightBytes: opts.maxInflightBytes,
+              bodyTimeoutMs: opts.bodyTimeout,
+            },
             pullSecrets: {
               kubeconfig: opts.kubeconfig ?? null,
               namespace: opts.namespace ?? currentNamespace() ?? 'registry-gate-system',
@@ -309,6 +339,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         io.stdout(
           `${file}: valid (mode ${s.mode}, ${s.mirrors.length} mirrors, ${list} registries, ${s.pullSecrets.length} pull secrets)\n`,
         );
+        const unrestricted = unrestrictedReason(s);
+        if (unrestricted !== null) io.stderr(`${file}: warning: ${unrestricted}\n`);
       } else {
         io.stdout(loaded.errors.map((e) => `${file}: ${e}\n`).join(''));
         exitCode = 1;
