@@ -123,13 +123,17 @@ describe('allow-list bypass attempts', () => {
     ['IPv6: the allowed host and port', '[::1]:5000/x', 'allow'],
     ['IPv6: the same address written out', '[0:0:0:0:0:0:0:1]:5000/x', 'allow'],
     ['IPv6: the IPv4-mapped form of an allowed IPv4 host', '[::ffff:a00:5]:5000/x', 'allow'],
+    ['IPv6: the allowed port with leading zeros', '[::1]:05000/x', 'allow'],
+    ['IPv6: written out, port with leading zeros', '[0:0:0:0:0:0:0:1]:0005000/x', 'allow'],
     ['IPv6: another port', '[::1]:5001/x', 'REGISTRY_NOT_ALLOWED'],
+    ['IPv6: another port with leading zeros', '[::1]:050000/x', 'REGISTRY_NOT_ALLOWED'],
     ['IPv6: no port', '[::1]/x', 'REGISTRY_NOT_ALLOWED'],
     ['IPv6: another address', '[::2]:5000/x', 'REGISTRY_NOT_ALLOWED'],
     ['IPv6: not an address', '[::1::1]:5000/x', 'REGISTRY_NOT_ALLOWED'],
     ['IPv6: zone', '[fe80::1%eth0]:5000/x', 'INVALID_IMAGE_REF'],
     ['IPv4: the allowed host and port', '10.0.0.5:5000/x', 'allow'],
     ['IPv4: no port', '10.0.0.5/x', 'REGISTRY_NOT_ALLOWED'],
+    ['IPv4: the allowed port with leading zeros', '10.0.0.5:05000/x', 'allow'],
     ['IPv4: another port', '10.0.0.5:5001/x', 'REGISTRY_NOT_ALLOWED'],
     ['IPv4: leading zeros are another name', '010.0.0.5:5000/x', 'REGISTRY_NOT_ALLOWED'],
     ['IPv4: as a decimal number', '167772165:5000/x', 'REGISTRY_NOT_ALLOWED'],
@@ -254,6 +258,121 @@ describe('block-list bypass attempts', () => {
   ];
   it.each(cases)('%s: %j', async (_name, image, expected) => {
     const { asWritten, mutatedImage, afterMutation } = await judge(block, image);
+    expect(asWritten).toBe(expected);
+    expect(mutatedImage).toBe(image);
+    expect(afterMutation).toBe(expected);
+  });
+});
+
+/**
+ * Ports are numbers to a runtime (`evil.io:05000` is dialled on port 5000), an image without a port is dialled on
+ * 443 (or 80 over plain HTTP), and Docker Hub has several names: a block entry must catch every one of them, an
+ * allow entry must not be widened by them. One gate per policy, each image through both webhooks.
+ */
+describe('ports as numbers, default ports, and Docker Hub names under wildcards', () => {
+  const policies = {
+    blockPorts: `blockedRegistries: ["evil.io:5000", "[::1]:5000", "10.0.0.9:5000", "ghcr.io:443", "plain.io:80", "quay.io:0443/org"]`,
+    blockDockerIo: `blockedRegistries: ["*.docker.io"]`,
+    blockDockerCom: `blockedRegistries: ["*.docker.com"]`,
+    allowWild: `allowedRegistries: ["*.docker.io", "*.docker.com", "ghcr.io:443", "[::1]:5000"]`,
+  } as const;
+  type Name = keyof typeof policies;
+  const gates = new Map<Name, TestWebhook>();
+  beforeAll(async () => {
+    await Promise.all(
+      (Object.keys(policies) as Name[]).map(async (name) => {
+        const yaml = `apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nmetadata: {name: ${name.toLowerCase()}}\nspec:\n  registrySources: {${policies[name]}}\n`;
+        gates.set(name, await startTestWebhook(yaml));
+      }),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([...gates.values()].map((g) => g.stop()));
+  });
+
+  const cases: [Name, string, string, Verdict][] = [
+    ['blockPorts', 'the blocked port', 'evil.io:5000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'the blocked port with a leading zero', 'evil.io:05000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'the blocked port with many leading zeros', 'evil.io:0000005000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'upper case and a padded port', 'EVIL.IO:05000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a port that only shares digits', 'evil.io:50000/x', 'allow'],
+    ['blockPorts', 'no port: pulled from 443, not 5000', 'evil.io/x', 'allow'],
+    ['blockPorts', 'IPv6 with a padded port', '[::1]:05000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'IPv6 written out with a padded port', '[0:0:0:0:0:0:0:1]:005000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'IPv4-mapped IPv6 with a padded port', '[::ffff:a00:9]:05000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'IPv4 with a padded port', '10.0.0.9:05000/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a block on :443 covers the portless name', 'ghcr.io/org/app', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a block on :443, written with :443', 'ghcr.io:443/org/app', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a block on :443, written with :0443', 'ghcr.io:0443/org/app', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a block on :443, upper case', 'GHCR.IO/org/app', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a block on :443 leaves other ports', 'ghcr.io:5000/org/app', 'allow'],
+    ['blockPorts', 'a block on :80 covers the portless name', 'plain.io/x', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a block on :80 leaves other ports', 'plain.io:8080/x', 'allow'],
+    ['blockPorts', 'a padded port in the entry, a path entry', 'quay.io/org/app', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a padded port in the entry, written :443', 'quay.io:443/org/app', 'REGISTRY_BLOCKED'],
+    ['blockPorts', 'a padded port in the entry, another path', 'quay.io/other/app', 'allow'],
+    ['blockDockerIo', 'registry-1.docker.io', 'registry-1.docker.io/library/nginx', 'REGISTRY_BLOCKED'],
+    ['blockDockerIo', 'index.docker.io', 'index.docker.io/library/nginx', 'REGISTRY_BLOCKED'],
+    [
+      'blockDockerIo',
+      'registry.hub.docker.com is Docker Hub too',
+      'registry.hub.docker.com/x/y',
+      'REGISTRY_BLOCKED',
+    ],
+    [
+      'blockDockerIo',
+      'docker.io: dialled as registry-1.docker.io',
+      'docker.io/library/nginx',
+      'REGISTRY_BLOCKED',
+    ],
+    ['blockDockerIo', 'a short name is Docker Hub', 'nginx:1', 'REGISTRY_BLOCKED'],
+    ['blockDockerIo', 'upper case with a port', 'REGISTRY-1.DOCKER.IO:443/x/y', 'REGISTRY_BLOCKED'],
+    ['blockDockerIo', 'any other subdomain', 'a.docker.io/x', 'REGISTRY_BLOCKED'],
+    ['blockDockerIo', 'a look-alike', 'docker.io.example.com/x', 'allow'],
+    ['blockDockerIo', 'another registry', 'quay.io/x', 'allow'],
+    [
+      'blockDockerCom',
+      'registry.hub.docker.com',
+      'registry.hub.docker.com/library/nginx',
+      'REGISTRY_BLOCKED',
+    ],
+    [
+      'blockDockerCom',
+      'registry-1.docker.io is the same registry',
+      'registry-1.docker.io/x/y',
+      'REGISTRY_BLOCKED',
+    ],
+    ['blockDockerCom', 'a short name is Docker Hub', 'library/nginx', 'REGISTRY_BLOCKED'],
+    ['blockDockerCom', 'a subdomain that is not Docker Hub', 'hub.docker.com/x', 'REGISTRY_BLOCKED'],
+    ['blockDockerCom', 'not the apex', 'docker.com/x', 'allow'],
+    ['allowWild', 'a wildcard does not allow Docker Hub by its folded name', 'nginx', 'REGISTRY_NOT_ALLOWED'],
+    [
+      'allowWild',
+      'nor by another of its names',
+      'registry-1.docker.io/library/nginx',
+      'REGISTRY_NOT_ALLOWED',
+    ],
+    [
+      'allowWild',
+      'nor as registry.hub.docker.com',
+      'registry.hub.docker.com/library/nginx',
+      'REGISTRY_NOT_ALLOWED',
+    ],
+    ['allowWild', 'a subdomain that is not Docker Hub', 'a.docker.io/x', 'allow'],
+    ['allowWild', 'an allow on :443, written :443', 'ghcr.io:443/x', 'allow'],
+    ['allowWild', 'an allow on :443, written :00443', 'ghcr.io:00443/x', 'allow'],
+    [
+      'allowWild',
+      'an allow on :443 does not cover the portless name (80 over plain HTTP)',
+      'ghcr.io/x',
+      'REGISTRY_NOT_ALLOWED',
+    ],
+    ['allowWild', 'an allowed IPv6 port, padded', '[::1]:0005000/x', 'allow'],
+  ];
+  it.each(cases)('%s: %s: %j', async (name, _what, image, expected) => {
+    const gate = gates.get(name);
+    if (gate === undefined) throw new Error(`no gate ${name}`);
+    const { asWritten, mutatedImage, afterMutation } = await judge(gate, image);
     expect(asWritten).toBe(expected);
     expect(mutatedImage).toBe(image);
     expect(afterMutation).toBe(expected);

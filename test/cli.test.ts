@@ -130,6 +130,57 @@ describe('registry-gate policy check', () => {
   });
 });
 
+/** `registry-gate serve` on a policy it must refuse: the exit code and stderr (or stdout, should it start). */
+function serveExpectingFailure(
+  dir: string,
+  policyFile: string,
+  flags: string[] = [],
+): Promise<{ code: number; stderr: string } | { stdout: string; stderr: string }> {
+  const args = [
+    bin,
+    'serve',
+    ...flags,
+    '--policy',
+    policyFile,
+    '--port',
+    '0',
+    '--cert-dir',
+    join(dir, 'certs'),
+  ];
+  // Killed after 15 s should it start after all, so the test fails instead of leaving a server behind.
+  return promisify(execFile)(process.execPath, args, { timeout: 15_000 }).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
+}
+
+describe('a policy that restricts nothing', () => {
+  it.each([
+    ['no spec', 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\n'],
+    ['an empty spec', 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec: {}\n'],
+    [
+      'an empty block list',
+      'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec: {registrySources: {blockedRegistries: []}}\n',
+    ],
+  ])('with %s: policy check says so loudly, and stays exit 0', async (_name, text) => {
+    const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
+    const file = join(dir, 'open.yaml');
+    await writeFile(file, text);
+    const r = run(['policy', 'check', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('valid');
+    expect(r.stderr).toMatch(/warning: .*restricts nothing/);
+  });
+
+  it('serve --require-restriction refuses it, exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
+    const file = join(dir, 'open.yaml');
+    await writeFile(file, 'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec: {}\n');
+    const r = await serveExpectingFailure(dir, file, ['--require-restriction']);
+    expect('code' in r ? r.code : 0).toBe(2);
+    expect(r.stderr).toMatch(/restricts nothing/);
+  });
+});
+
 describe('registry-gate serve', () => {
   it('refuses to start on an invalid policy with every error, exit 2', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
@@ -138,16 +189,7 @@ describe('registry-gate serve', () => {
       file,
       'apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspec:\n  mode: loud\n',
     );
-    const r = await promisify(execFile)(process.execPath, [
-      bin,
-      'serve',
-      '--policy',
-      file,
-      '--port',
-      '0',
-      '--cert-dir',
-      join(dir, 'certs'),
-    ]).catch((e: { code: number; stderr: string }) => e);
+    const r = await serveExpectingFailure(dir, file);
     expect('code' in r ? r.code : 0).toBe(2);
     expect(r.stderr).toContain('spec.mode: must be one of enforce, warn, audit, not "loud"');
   });

@@ -8,6 +8,10 @@ export interface GateProcessOptions {
   readonly certDir: string;
   readonly reloadIntervalMs: number;
   readonly shutdownDelayMs: number;
+  /** More `serve` flags (limits, say). */
+  readonly extraArgs?: readonly string[];
+  /** NODE_OPTIONS for the server (the Deployment's V8 heap flags). */
+  readonly nodeOptions?: string;
 }
 
 export interface LogLine {
@@ -44,8 +48,12 @@ export class GateProcess {
         String(options.reloadIntervalMs),
         '--shutdown-delay',
         String(options.shutdownDelayMs),
+        ...(options.extraArgs ?? []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: options.nodeOptions ?? process.env['NODE_OPTIONS'] ?? '' },
+      },
     );
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCertificates, writeServingPair } from './certificates.js';
 import { GateProcess } from './gate-process.js';
+import { deploymentNodeOptions, hostilePhase, type HostileReport } from './hostile-phase.js';
 import { Load } from './load.js';
 import { median, mib, ms, window } from './stats.js';
 
@@ -18,6 +19,8 @@ import { median, mib, ms, window } from './stats.js';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const RELOAD_MS = 500;
 const SHUTDOWN_DELAY_MS = 3000;
+/** Short, so that bodies held by the hostile phase are cut off within the soak (the default is 10 s). */
+const BODY_TIMEOUT_MS = 4000;
 
 const policy = (allowed: string, extra = ''): string => `apiVersion: registry-gate.io/v1alpha1
 kind: RegistryPolicy
@@ -85,12 +88,16 @@ async function main(): Promise<number> {
     await readFile(join(root, 'test/fixtures/admission/pod-create.json'), 'utf8'),
   ) as Record<string, unknown>;
 
+  // The server runs with the Deployment's V8 flags, so its memory is what a replica's would be.
+  const nodeOptions = await deploymentNodeOptions(join(root, 'manifests/base/deployment.yaml'));
   const gate = new GateProcess({
     mainJs: join(root, 'dist/main.js'),
     policyFile,
     certDir,
     reloadIntervalMs: RELOAD_MS,
     shutdownDelayMs: SHUTDOWN_DELAY_MS,
+    extraArgs: ['--body-timeout', String(BODY_TIMEOUT_MS)],
+    nodeOptions,
   });
   const stopSelf = (): void => {
     gate.signal('SIGKILL');
@@ -105,6 +112,7 @@ async function main(): Promise<number> {
   let exitCode: number | null = null;
   let exitMs: number | null = null;
   let refusedAfterExit = false;
+  let hostile: HostileReport | null = null;
   const sampler = setInterval(() => {
     void gate.rss().then((bytes) => bytes !== null && rss.push({ at: performance.now(), bytes }));
   }, 1000);
@@ -136,7 +144,7 @@ async function main(): Promise<number> {
       applied === null ? 'generation 2 never applied' : `generation 2 applied after ${ms(applied)} ms`;
     check('valid policy applied', applied !== null, valid.note);
 
-    await at(0.4);
+    await at(0.35);
     const invalid = begin('policy replaced (invalid)');
     await writeFile(policyFile, POLICY_INVALID); // in place, not atomic: a half-written file must not matter either
     const rejected = await gate
@@ -154,7 +162,7 @@ async function main(): Promise<number> {
         : `rejected; generation ${String(rejected['generationInForce'])} stays`;
     check('invalid policy rejected, generation 2 stays', rejected?.['generationInForce'] === 2, invalid.note);
 
-    await at(0.6);
+    await at(0.5);
     const rotation = begin('certificate rotated');
     // Two files written one after the other: for a moment they do not match, and the old pair must keep serving.
     await writeFile(join(certDir, 'tls.crt'), certs.renewed.cert);
@@ -169,7 +177,13 @@ async function main(): Promise<number> {
         : `new connections get the new certificate after ${ms(served)} ms`;
     check('rotated certificate served to new connections', served !== null, rotation.note);
 
-    await at(0.8);
+    await at(0.6);
+    const attack = begin('hostile bodies');
+    hostile = await hostilePhase(gate, { port, ca }, BODY_TIMEOUT_MS);
+    attack.note = hostile.note;
+    for (const c of hostile.checks) check(c.name, c.ok, c.detail);
+
+    await at(0.85);
     const term = begin('SIGTERM');
     gate.signal('SIGTERM');
     // The apiserver stops sending once the endpoint is gone, which the shutdown delay covers: keep sending
@@ -246,12 +260,13 @@ async function main(): Promise<number> {
   check('SIGTERM: clean exit after the drain', exitCode === 0, `exit code ${String(exitCode)}`);
   check('after exit the port refuses connections', refusedAfterExit);
 
-  // Memory: the median of the second fifth of the soak (warmed up) against the last fifth before SIGTERM.
-  const sigterm = events.find((e) => e.name === 'SIGTERM')?.at ?? performance.now();
-  const span = sigterm - t0;
+  // Memory: the median of the second tenth to the third of the soak (warmed up) against the tenth before the
+  // hostile phase, whose large bodies grow the heap on purpose (its own checks bound that).
+  const attackAt = events.find((e) => e.name === 'hostile bodies')?.at ?? performance.now();
+  const span = attackAt - t0;
   const rssIn = (from: number, to: number): number | null =>
     median(rss.filter((r) => r.at >= t0 + from * span && r.at < t0 + to * span).map((r) => r.bytes));
-  const rssEarly = rssIn(0.1, 0.3);
+  const rssEarly = rssIn(0.15, 0.5);
   const rssLate = rssIn(0.8, 1);
   const rssMax = rss.length > 0 ? Math.max(...rss.map((r) => r.bytes)) : null;
   const growth = rssEarly !== null && rssLate !== null ? rssLate - rssEarly : null;
@@ -286,6 +301,8 @@ async function main(): Promise<number> {
     overall: window(samples, 0, Infinity),
     events: rows,
     rss: { earlyMiB: mib(rssEarly), lateMiB: mib(rssLate), maxMiB: mib(rssMax) },
+    hostile,
+    nodeOptions,
     checks,
   };
 
@@ -308,8 +325,9 @@ async function main(): Promise<number> {
   }
   out.push('');
   out.push(
-    `RSS: early ${report.rss.earlyMiB} MiB, late ${report.rss.lateMiB} MiB, max ${report.rss.maxMiB} MiB`,
+    `RSS: early ${report.rss.earlyMiB} MiB, late ${report.rss.lateMiB} MiB, max ${report.rss.maxMiB} MiB (NODE_OPTIONS ${nodeOptions})`,
   );
+  if (hostile !== null) for (const line of hostile.lines) out.push(line);
   out.push('');
   for (const c of checks) out.push(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}${c.detail ? ` (${c.detail})` : ''}`);
   process.stdout.write(`${out.join('\n')}\n`);

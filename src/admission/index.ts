@@ -3,7 +3,7 @@ export { evaluateRequest, type Phase, type RequestEvaluation } from './evaluate-
 export { MirrorMemo, mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 export { mutate, type AdmissionContext } from './mutate.js';
 export type { AdmissionOutcome, Rewrite } from './outcome.js';
-export { ORIGINAL_IMAGES_ANNOTATION } from './patch.js';
+export { ORIGINAL_IMAGES_ANNOTATION } from './original-images.js';
 export {
   readAdmissionReview,
   reviewResponse,

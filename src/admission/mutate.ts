@@ -1,12 +1,14 @@
-import { getPath, type Decide, type Finding } from '../engine/index.js';
+import { boundedJsonMap, getPath, type Decide, type Finding } from '../engine/index.js';
 import { isRecord, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
 import { evaluateRequest, type RequestEvaluation } from './evaluate-request.js';
-import { boundedWarnings, rewriteWarnings } from './warnings.js';
+import { chain, lazyMap } from './messages.js';
 import { modeEffects } from './mode.js';
 import { invalidOutcome, type AdmissionOutcome, type Rewrite } from './outcome.js';
-import { originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
+import { ORIGINAL_IMAGES_ANNOTATION, originalImagesValue, readOriginalImages } from './original-images.js';
+import { annotationsOf, originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { boundedWarnings, rewriteWarnings } from './warnings.js';
 
 /** What the server knows beyond the request, handed in as data so this layer stays pure. */
 export interface AdmissionContext {
@@ -49,9 +51,12 @@ export function mutate(
 
   const patchesObject = !location.isTemplate || policy.spec.rewriteTemplates;
   const warnings = findings.flatMap((f) => f.decision.warnings);
-  const wanted = [
-    ...new Set(findings.flatMap((f) => (f.decision.decision === 'allow' ? f.decision.pullSecrets : []))),
-  ];
+  // A Set filled in a loop: a flatMap made an array as long as the Pod's container list first.
+  const wantedSet = new Set<string>();
+  for (const f of findings) {
+    if (f.decision.decision === 'allow') for (const name of f.decision.pullSecrets) wantedSet.add(name);
+  }
+  const wanted = [...wantedSet];
   warnings.push(...missingSecretWarnings(request.namespace, wanted, context.missingPullSecrets));
   const ops: PatchOperation[] = [];
   if (patchesObject) {
@@ -66,31 +71,63 @@ export function mutate(
     }
     // The ephemeralcontainers subresource may change nothing outside spec.ephemeralContainers.
     if (rewriting.length > 0 && request.subResource !== 'ephemeralcontainers') {
-      const originals = Object.fromEntries(
-        rewriting.map((f) => [`${f.site.list}/${f.site.name}`, f.site.image]),
-      );
-      ops.push(
-        ...originalImagesOps(
-          location.metadataPath,
-          getPath(request.object, location.metadataPath),
-          originals,
-        ),
-      );
+      const metadata = getPath(request.object, location.metadataPath);
+      const recorded = recordOriginals(metadata, rewriting);
+      warnings.push(...recorded.warnings);
+      ops.push(...originalImagesOps(location.metadataPath, metadata, recorded.value));
     }
-  } else {
-    warnings.push(...rewriting.flatMap(rewriteWarnings));
   }
   if (ops.length > 0) {
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(ops)).toString('base64');
   }
-  if (warnings.length > 0) response.warnings = boundedWarnings(warnings);
+  const templateRewrites = patchesObject ? [] : rewriting;
+  const count = warnings.length + templateRewrites.length;
+  if (count > 0)
+    response.warnings = boundedWarnings(
+      chain<string | readonly string[]>(warnings, lazyMap(templateRewrites, rewriteWarnings)),
+      count,
+    );
   if (rewrites.length > 0) {
-    response.auditAnnotations = {
-      'original-images': JSON.stringify(Object.fromEntries(rewrites.map((r) => [r.location, r.from]))),
-    };
+    const audit = boundedJsonMap(
+      rewrites.length,
+      (i) => [rewrites[i]!.location, rewrites[i]!.from],
+      MAX_AUDIT_ANNOTATION_CHARS,
+    );
+    response.auditAnnotations = { 'original-images': audit.value };
   }
   return { ...base, decision: 'allow', rewrites, response };
+}
+
+/** auditAnnotations land in every audit event of the request: a few kilobytes, not one entry per container. */
+const MAX_AUDIT_ANNOTATION_CHARS = 16 * 1024;
+
+/**
+ * The original-images annotation after this pass: the earlier record (read defensively: it is tenant-writable),
+ * merged with this pass's originals and bounded in size, with a warning for what could not be read or kept.
+ */
+function recordOriginals(
+  metadata: unknown,
+  rewriting: readonly Finding[],
+): { value: string; warnings: string[] } {
+  const warnings: string[] = [];
+  const previous = readOriginalImages(annotationsOf(metadata)?.[ORIGINAL_IMAGES_ANNOTATION]);
+  if (!previous.ok) {
+    warnings.push(
+      `registry-gate: the ${ORIGINAL_IMAGES_ANNOTATION} annotation was not readable (${previous.why}) and was replaced`,
+    );
+  }
+  const { value, left } = originalImagesValue(
+    previous.ok ? previous.entries : new Map(),
+    rewriting.length,
+    (i) => [`${rewriting[i]!.site.list}/${rewriting[i]!.site.name}`, rewriting[i]!.site.image],
+  );
+  if (left > 0) {
+    warnings.push(
+      `registry-gate: original images of ${left} containers not recorded in ${ORIGINAL_IMAGES_ANNOTATION} (size bound)`,
+    );
+  }
+  return { value, warnings };
 }
 
 /** The names of a pod spec's `imagePullSecrets`, or null when the field is absent (the patch adds the array). */

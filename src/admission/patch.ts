@@ -1,11 +1,10 @@
-import { isRecord } from '../policy/index.js';
 import { jsonPointer } from '../engine/index.js';
+import { isRecord } from '../policy/index.js';
+import { ORIGINAL_IMAGES_ANNOTATION } from './original-images.js';
 
 /** RFC 6902 operations the mutator emits: `replace` an image, `add` secrets and annotations. */
 export type PatchOperation =
   { op: 'replace'; path: string; value: string } | { op: 'add'; path: string; value: unknown };
-
-export const ORIGINAL_IMAGES_ANNOTATION = 'registry-gate.io/original-images';
 
 /**
  * Adds pull secrets under strict RFC 6902: the whole array when the field is absent (a pointer into a missing
@@ -23,28 +22,22 @@ export function pullSecretOps(
   return missing.map((name) => ({ op: 'add', path: `${path}/-`, value: { name } }));
 }
 
+/** The annotations map of a metadata object, when it has one. */
+export function annotationsOf(metadata: unknown): Record<string, unknown> | null {
+  return isRecord(metadata) && isRecord(metadata['annotations']) ? metadata['annotations'] : null;
+}
+
 /**
- * Records the images as written before a rewrite, merged with what an earlier pass recorded (reinvocation).
- * `add` on an existing member replaces it (RFC 6902 4.1); the map itself is added when absent.
+ * Sets the original-images annotation to `value` (originalImagesValue: the images as written before a rewrite,
+ * merged with what an earlier pass recorded). `add` on an existing member replaces it (RFC 6902 4.1); the map
+ * itself, or the whole metadata, is added when absent.
  */
 export function originalImagesOps(
   metadataPath: readonly string[],
   metadata: unknown,
-  originals: Readonly<Record<string, string>>,
+  value: string,
 ): PatchOperation[] {
-  const annotations =
-    isRecord(metadata) && isRecord(metadata['annotations']) ? metadata['annotations'] : null;
-  const previous = annotations?.[ORIGINAL_IMAGES_ANNOTATION];
-  let merged: Record<string, unknown> = { ...originals };
-  if (typeof previous === 'string') {
-    try {
-      const parsed: unknown = JSON.parse(previous);
-      if (isRecord(parsed)) merged = { ...parsed, ...originals };
-    } catch {
-      // Someone else's value: ours replaces it.
-    }
-  }
-  const value = JSON.stringify(merged);
+  const annotations = annotationsOf(metadata);
   if (!isRecord(metadata)) {
     // A pod template may have no metadata at all (a CronJob's job template, say).
     const metadataValue = { annotations: { [ORIGINAL_IMAGES_ANNOTATION]: value } };

@@ -29,17 +29,26 @@ export type ReviewResult = { ok: true; request: AdmissionRequest } | { ok: false
 
 const optionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
 
-/** Validates the envelope of a parsed request body; the reason says exactly what is wrong (HTTP 400). */
+/**
+ * The longest identity string the apiserver can send: object names and API groups are DNS subdomains (253),
+ * kinds, versions, namespaces and subresources shorter still, uids are UUIDs. Anything longer is not from an
+ * apiserver, and these strings go into every log line and metric of the request.
+ */
+const MAX_IDENTITY_LENGTH = 253;
+
+/**
+ * Validates the envelope of a parsed request body; the reason says exactly what is wrong (HTTP 400): which field,
+ * and what was expected, never the value, which may be huge, nested without end, or a credential.
+ */
 export function readAdmissionReview(body: unknown): ReviewResult {
   const fail = (reason: string): ReviewResult => ({ ok: false, reason });
   if (!isRecord(body)) return fail('body must be a JSON AdmissionReview object');
   if (body['apiVersion'] !== 'admission.k8s.io/v1') {
     return fail(
-      `apiVersion must be admission.k8s.io/v1, not ${JSON.stringify(body['apiVersion'] ?? null)} (register the webhook with admissionReviewVersions: ["v1"])`,
+      'apiVersion must be admission.k8s.io/v1 (register the webhook with admissionReviewVersions: ["v1"])',
     );
   }
-  if (body['kind'] !== 'AdmissionReview')
-    return fail(`kind must be AdmissionReview, not ${JSON.stringify(body['kind'] ?? null)}`);
+  if (body['kind'] !== 'AdmissionReview') return fail('kind must be AdmissionReview');
   const r = body['request'];
   if (!isRecord(r)) return fail('request is missing or not an object');
   const uid = r['uid'];
@@ -59,6 +68,19 @@ export function readAdmissionReview(body: unknown): ReviewResult {
   }
   for (const field of ['namespace', 'name', 'subResource'] as const) {
     if (!optionalString(r[field])) return fail(`request.${field} must be a string`);
+  }
+  const identity: [string, unknown][] = [
+    ['request.uid', uid],
+    ['request.kind.group', kind['group']],
+    ['request.kind.version', kind['version']],
+    ['request.kind.kind', kind['kind']],
+    ['request.namespace', r['namespace']],
+    ['request.name', r['name']],
+    ['request.subResource', r['subResource']],
+  ];
+  for (const [field, value] of identity) {
+    if (typeof value === 'string' && value.length > MAX_IDENTITY_LENGTH)
+      return fail(`${field} must be at most ${MAX_IDENTITY_LENGTH} characters`);
   }
   if (r['dryRun'] !== undefined && typeof r['dryRun'] !== 'boolean')
     return fail('request.dryRun must be a boolean');

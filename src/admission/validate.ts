@@ -1,11 +1,11 @@
-import type { Decide } from '../engine/index.js';
+import type { Decide, Finding } from '../engine/index.js';
 import type { CompiledPolicy, Mode } from '../policy/index.js';
 import { evaluateRequest, type RequestEvaluation } from './evaluate-request.js';
-import { denialMessage, violationText } from './messages.js';
+import { chain, denialMessage, lazyMap, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
 import { invalidOutcome, type AdmissionOutcome } from './outcome.js';
-import { boundedWarnings } from './warnings.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { boundedWarnings } from './warnings.js';
 
 /**
  * The validating webhook: denies every image that resolves to a blocked or non-allowed registry, all of them in
@@ -32,19 +32,31 @@ export function validate(
   const warnings = effects.warns ? evaluation.findings.flatMap((f) => f.decision.warnings) : [];
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
   let decision: AdmissionOutcome['decision'] = 'allow';
+  let wouldDeny: readonly Finding[] = [];
   if (violations.length > 0) {
     if (effects.denies) {
       response.allowed = false;
       response.status = { code: 403, reason: 'Forbidden', message: denialMessage(violations) };
       decision = 'deny';
     } else if (effects.warns) {
-      warnings.unshift(...violations.map((f) => `registry-gate (warn mode) would deny: ${violationText(f)}`));
+      wouldDeny = violations;
       decision = 'warn';
     } else {
       decision = 'audit';
     }
-    response.auditAnnotations = { violations: codes.join(',') };
+    response.auditAnnotations = { violations: boundedCodes(codes) };
   }
-  if (warnings.length > 0) response.warnings = boundedWarnings(warnings);
+  const count = wouldDeny.length + warnings.length;
+  if (count > 0) {
+    const denials = lazyMap(wouldDeny, (f) => `registry-gate (warn mode) would deny: ${violationText(f)}`);
+    response.warnings = boundedWarnings(chain(denials, warnings), count);
+  }
   return { ...base, decision, violations: codes, response };
+}
+
+/** One code per offending container, as an audit annotation: the first hundred, then how many more. */
+const MAX_CODES = 100;
+function boundedCodes(codes: readonly string[]): string {
+  const shown = codes.slice(0, MAX_CODES).join(',');
+  return codes.length > MAX_CODES ? `${shown},+${codes.length - MAX_CODES}` : shown;
 }

@@ -72,24 +72,34 @@ function chunks(text: string, width: number): string[] {
   return out;
 }
 
+/** Control characters are exactly what must go: the apiserver drops a warning that holds one. */
+// eslint-disable-next-line no-control-regex
+const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+
 /**
- * Any warnings, made safe to send: control characters become spaces, a line longer than 256 characters is
- * split at spaces into continued pieces (`… ` marks a continuation), and the total stays under the budget.
+ * Any warnings, made safe to send, read lazily (as many as fit): control characters become spaces, a line longer
+ * than 256 characters is split at spaces into continued pieces (`… ` marks a continuation), a group already cut
+ * to size (`rewriteWarnings`) is kept together, and the total stays under the budget, the last warning saying
+ * how many of the `count` items were left out.
  */
-export function boundedWarnings(lines: readonly string[]): string[] {
+export function boundedWarnings(items: Iterable<string | readonly string[]>, count: number): string[] {
   const out: string[] = [];
   let total = 0;
-  for (const [i, line] of lines.entries()) {
-    // Control characters are exactly what must go: the apiserver drops a warning that holds one.
-    // eslint-disable-next-line no-control-regex
-    const pieces = splitLine(line.replace(/[\u0000-\u001f\u007f]+/g, ' '));
+  let i = 0;
+  for (const item of items) {
+    // Past half the budget a line cannot be shown beside anything else: cut it there before any other work.
+    const pieces =
+      typeof item === 'string'
+        ? splitLine(oneLine(item.slice(0, MAX_WARNINGS_TOTAL / 2)))
+        : item.map(oneLine);
     const size = pieces.reduce((n, p) => n + p.length, 0);
     if (total + size > MAX_WARNINGS_TOTAL) {
-      out.push(`registry-gate: ${lines.length - i} more warnings not shown`);
+      out.push(`registry-gate: ${count - i} more warnings not shown`);
       break;
     }
     out.push(...pieces);
     total += size;
+    i++;
   }
   return out;
 }

@@ -12,6 +12,9 @@ export interface InputProblem {
   readonly message: string;
 }
 
+/** kubectl writes a List of typed items, one level; a few more are generous. */
+const MAX_LIST_DEPTH = 8;
+
 /**
  * Flattens one parsed document into objects: `kind: List` and typed lists (`PodList`, `DeploymentList`, …, as
  * `kubectl get -o json|yaml` and the API return them) are expanded, recursively. Items of a typed list from the
@@ -24,8 +27,14 @@ export function flattenDocument(
   source: string | null,
   out: InputObject[],
   problems: InputProblem[],
+  depth = 0,
 ): void {
   if (document === null || document === undefined) return;
+  // Input may nest Lists without end (a crafted manifest): stop long before the stack does.
+  if (depth > MAX_LIST_DEPTH) {
+    problems.push({ source, message: `Lists nested more than ${MAX_LIST_DEPTH} deep` });
+    return;
+  }
   if (!isRecord(document)) {
     problems.push({
       source,
@@ -41,9 +50,9 @@ export function flattenDocument(
     for (const [i, item] of items.entries()) {
       const where = `${source ?? '(input)'} items[${i}]`;
       if (itemKind !== null && isRecord(item) && item['kind'] === undefined) {
-        flattenDocument({ apiVersion, ...item, kind: itemKind }, where, out, problems);
+        flattenDocument({ apiVersion, ...item, kind: itemKind }, where, out, problems, depth + 1);
       } else {
-        flattenDocument(item, where, out, problems);
+        flattenDocument(item, where, out, problems, depth + 1);
       }
     }
     return;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { loadPolicyText } from '../policy/index.js';
+import { loadPolicyText, unrestrictedReason } from '../policy/index.js';
 import { UsageError, reasonOf } from './errors.js';
 import type { Io, SetExitCode } from './io.js';
 
@@ -25,6 +25,8 @@ export function policyCheckCommand(io: Io, setExitCode: SetExitCode): Command {
         io.stdout(
           `${file}: valid (mode ${s.mode}, ${s.mirrors.length} mirrors, ${list} registries, ${s.pullSecrets.length} pull secrets)\n`,
         );
+        const unrestricted = unrestrictedReason(s);
+        if (unrestricted !== null) io.stderr(`${file}: warning: ${unrestricted}\n`);
       } else {
         io.stdout(loaded.errors.map((e) => `${file}: ${e}\n`).join(''));
         setExitCode(1);

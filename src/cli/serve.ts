@@ -1,10 +1,14 @@
 import { Command } from 'commander';
 import { DEFAULT_MIRROR_OPTIONS } from '../runtime/mirror-verification.js';
-import { startWebhook } from '../runtime/webhook.js';
+import { REQUEST_LIMITS, startWebhook } from '../runtime/webhook.js';
 import type { Io } from './io.js';
 import { parseLogLevel, parseNonNegative, parsePort, parsePositive, type LogLevel } from './options.js';
 
 interface ServeFlags {
+  requireRestriction?: boolean;
+  maxBodyBytes: number;
+  maxInflightBytes: number;
+  bodyTimeout: number;
   pullSecretsDir?: string;
   mirrorCaFile?: string;
   mirrorBudget: number;
@@ -80,6 +84,25 @@ export function serveCommand(io: Io): Command {
       parseNonNegative,
       4096,
     )
+    .option('--require-restriction', 'refuse a policy that restricts no registry (at start and on reload)')
+    .option(
+      '--max-body-bytes <n>',
+      'largest AdmissionReview accepted (413 beyond)',
+      parsePositive,
+      REQUEST_LIMITS.maxBodyBytes,
+    )
+    .option(
+      '--max-inflight-bytes <n>',
+      'bytes of all admission bodies in flight together (429 beyond); see docs/reliability.md',
+      parsePositive,
+      REQUEST_LIMITS.maxInflightBytes,
+    )
+    .option(
+      '--body-timeout <ms>',
+      'longest a request body may go without a byte arriving (408 beyond)',
+      parsePositive,
+      REQUEST_LIMITS.bodyTimeoutMs,
+    )
     .action(async (opts: ServeFlags) => {
       const proc = io.process;
       if (proc === undefined) throw new Error('serve needs the real process: it runs from src/main.ts only');
@@ -93,6 +116,12 @@ export function serveCommand(io: Io): Command {
           reloadIntervalMs: opts.reloadInterval,
           shutdownDelayMs: opts.shutdownDelay,
           logger,
+          requireRestriction: opts.requireRestriction === true,
+          limits: {
+            maxBodyBytes: opts.maxBodyBytes,
+            maxInflightBytes: opts.maxInflightBytes,
+            bodyTimeoutMs: opts.bodyTimeout,
+          },
           pullSecrets: {
             kubeconfig: opts.kubeconfig ?? null,
             namespace: opts.namespace ?? proc.namespace ?? 'registry-gate-system',

@@ -1,4 +1,5 @@
 import { isRecord } from '../policy/index.js';
+import { clip } from './bounds.js';
 import { jsonPointer } from './pointer.js';
 
 /** The container lists of a pod spec, in the order a person reads them. Sidecars are restartable initContainers. */
@@ -56,7 +57,8 @@ export function findImages(spec: unknown, specPath: readonly string[]): WalkResu
         name,
         image,
         pointer: `${listPointer}/${index}${imagePointer}`,
-        location: `${here}.${list}[${index}] "${name}"`,
+        // Names are DNS labels (63 characters) once the apiserver validates them, which happens after admission.
+        location: `${here}.${list}[${index}] "${clip(name, 64)}"`,
       });
     }
   }

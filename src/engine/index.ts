@@ -1,3 +1,4 @@
+export { boundedJoin, boundedJsonMap, clip, type Bounded } from './bounds.js';
 export { DecisionCache } from './decision-cache.js';
 export {
   evaluateWorkload,

@@ -9,10 +9,14 @@ import {
   type MirrorQuestions,
   type Webhook,
 } from '../admission/index.js';
-import { DecisionCache } from '../engine/index.js';
+import { clip, DecisionCache } from '../engine/index.js';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { MODES, type CompiledPolicy, type Mode } from '../policy/index.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody, type BodyLimits } from './body.js';
+import { BodyBudget } from './body-budget.js';
+import { kindLabel, statusLabel } from './labels.js';
+import { REQUEST_LIMITS, type RequestLimits } from './limits.js';
+import { ClientError, bodyFacts, refusalHeaders } from './refusal.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -31,6 +35,9 @@ export interface AppMetrics {
   readonly rewrites: Counter<'source' | 'mirror'>;
   readonly latency: Histogram<'webhook'>;
   readonly badRequests: Counter<'status'>;
+  readonly shed: Counter<'reason'>;
+  /** Read when /metrics is scraped: the bytes of admission bodies in flight. */
+  inflightBodyBytesSource: () => number;
 }
 
 export interface AppDependencies {
@@ -38,24 +45,14 @@ export interface AppDependencies {
   readonly store: PolicyInForce;
   readonly metrics: AppMetrics;
   readonly readiness: () => Readiness;
-  /** Largest AdmissionReview accepted. Real reviews reach a few MiB (object and oldObject of a large Pod). */
-  readonly bodyLimitBytes?: number;
+  /** Body size, in-flight bytes and body time limits (docs/reliability.md); REQUEST_LIMITS when absent. */
+  readonly limits?: Partial<RequestLimits>;
   /** Namespace/secret pairs whose pull-secret copy is missing (pull-secret propagation); none when it is off. */
   readonly missingPullSecrets?: () => ReadonlySet<string>;
   /** Distinct image decisions remembered across requests (per policy generation); 0 turns the cache off. */
   readonly decisionCacheSize?: number;
   /** Asks mirrors (`verify`, `pin`), within the review's budget; absent: no mirror is ever asked. */
   readonly mirrors?: MirrorQuestions;
-}
-
-/** An error whose message may go back to the client (HTTP 4xx). */
-class ClientError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -68,7 +65,10 @@ class ClientError extends Error {
  * more per review than the policy decision. Health, readiness, metrics and every other path stay on express.
  */
 export function createApp(deps: AppDependencies): RequestListener {
-  const limit = deps.bodyLimitBytes ?? 8 * 1024 * 1024;
+  const limits = { ...REQUEST_LIMITS, ...deps.limits };
+  const body = { maxBytes: limits.maxBodyBytes, timeoutMs: limits.bodyTimeoutMs };
+  const budget = new BodyBudget(limits.maxInflightBytes);
+  deps.metrics.inflightBodyBytesSource = () => budget.inFlight;
   const rest = createColdRoutes(deps);
   const cacheSize = deps.decisionCacheSize ?? 4096;
   const decisions = cacheSize > 0 ? new DecisionCache(cacheSize) : null;
@@ -82,7 +82,7 @@ export function createApp(deps: AppDependencies): RequestListener {
       rest(req, res);
       return;
     }
-    answerAdmission(deps, { limit, decisions, mirrorMemo, admissionLog }, route, req, res).catch(
+    answerAdmission(deps, { body, budget, decisions, mirrorMemo, admissionLog }, route, req, res).catch(
       (err: unknown) => fail(deps, req, res, err),
     );
   };
@@ -90,7 +90,8 @@ export function createApp(deps: AppDependencies): RequestListener {
 
 /** What the admission routes keep across requests. */
 interface HotPath {
-  readonly limit: number;
+  readonly body: BodyLimits;
+  readonly budget: BodyBudget;
   readonly decisions: DecisionCache | null;
   readonly mirrorMemo: MirrorMemo;
   readonly admissionLog: Logger;
@@ -128,15 +129,24 @@ async function answerAdmission(
   if (modeParam !== undefined && !(MODES as readonly string[]).includes(modeParam)) {
     throw new ClientError(
       404,
-      `unknown mode "${modeParam}": use /${webhook}, or /${webhook}/ followed by one of ${MODES.join(', ')}`,
+      `unknown mode: use /${webhook}, or /${webhook}/ followed by one of ${MODES.join(', ')}`,
     );
   }
   if (deps.store.active === null) throw new ClientError(503, 'no valid policy is loaded yet');
-  const body = await readJsonBody(req, hot.limit);
-  if (!body.ok) throw new ClientError(body.status, body.reason);
+  // The body's bytes count against the in-flight cap until its answer is written: deciding is where memory goes.
+  const ticket = hot.budget.open();
+  res.once('close', ticket.release);
+  const body = await readJsonBody(req, hot.body, ticket);
+  if (!body.ok) {
+    if (body.status === 429) deps.metrics.shed.inc({ reason: 'inflight_bytes' });
+    throw new ClientError(body.status, body.reason, bodyFacts(body.raw, body.received));
+  }
+  // Kept only to hash a body that turns out malformed; dropped once the request is known to be well-formed.
+  let raw: Buffer | null = body.raw;
+  const malformed = (reason: string): ClientError => new ClientError(400, reason, bodyFacts(raw, 0));
   // As express.json()'s strict mode did: a JSON text that is not an object or array is not a request body.
   if (typeof body.value !== 'object' || body.value === null) {
-    throw new ClientError(400, 'request body is not valid JSON: an object or array is expected');
+    throw malformed('request body is not valid JSON: an object or array is expected');
   }
   const started = process.hrtime.bigint();
   // The policy in force when the body arrived answers the request, even if a reload lands meanwhile.
@@ -150,16 +160,23 @@ async function answerAdmission(
     mirrors: deps.mirrors,
     mirrorMemo: hot.mirrorMemo,
   });
-  if (!admission.ok) throw new ClientError(400, admission.reason);
+  if (!admission.ok) throw malformed(admission.reason);
+  raw = null;
   sendJson(res, 200, admission.review);
   record(deps, hot.admissionLog, webhook, admission.request, admission.outcome, active.generation, started);
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  extra: Record<string, string> = {},
+): void {
   const text = JSON.stringify(value);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
+    ...extra,
   });
   res.end(text);
 }
@@ -168,16 +185,18 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
  * (the apiserver then applies the webhook's failurePolicy). */
 function fail(deps: AppDependencies, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const status = httpStatusOf(err);
-  deps.metrics.badRequests.inc({ status: String(status) });
-  const path = (req.url ?? '/').split('?')[0];
+  deps.metrics.badRequests.inc({ status: statusLabel(status) });
+  const path = clip((req.url ?? '/').split('?')[0] ?? '/', 64);
   if (status >= 500) {
     deps.logger.error({ err, path }, 'request failed');
     if (!res.headersSent) sendJson(res, 500, { code: 500, message: 'internal error: see the server log' });
     return;
   }
-  const message = err instanceof Error ? err.message : String(err);
-  deps.logger.warn({ status, path, reason: message }, 'bad request');
-  if (!res.headersSent) sendJson(res, status, { code: status, message });
+  // Our reasons name a field and what was expected, never a value; anything else is cut short.
+  const message = clip(err instanceof Error ? err.message : String(err), 256);
+  const body = err instanceof ClientError ? err.body : undefined;
+  deps.logger.warn({ status, path, reason: message, ...body }, 'bad request');
+  if (!res.headersSent) sendJson(res, status, { code: status, message }, refusalHeaders(status));
 }
 
 /** Health, readiness, metrics and not-found: rare requests, where express's conveniences cost nothing that matters. */
@@ -207,6 +226,8 @@ function httpStatusOf(err: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
+const LOGGED_ITEMS = 20;
+
 function record(
   deps: AppDependencies,
   log: Logger,
@@ -220,7 +241,7 @@ function record(
   deps.metrics.latency.observe({ webhook }, seconds);
   deps.metrics.requests.inc({
     webhook,
-    kind: request.kind.kind,
+    kind: kindLabel(request.kind.group, request.kind.kind),
     operation: request.operation,
     decision: outcome.decision,
     mode: outcome.mode,
@@ -250,11 +271,16 @@ function record(
       dryRun: request.dryRun,
       mode: outcome.mode,
       decision: outcome.decision,
-      violations: outcome.violations.length > 0 ? outcome.violations : undefined,
+      // The first few of each, and how many: a line per container would make one Pod a megabyte of log.
+      violations: outcome.violations.length > 0 ? outcome.violations.slice(0, LOGGED_ITEMS) : undefined,
+      violationCount: outcome.violations.length > 0 ? outcome.violations.length : undefined,
       rewrites:
         outcome.rewrites.length > 0
-          ? outcome.rewrites.map((r) => ({ from: r.from, to: r.to, at: r.location }))
+          ? outcome.rewrites
+              .slice(0, LOGGED_ITEMS)
+              .map((r) => ({ from: clip(r.from, 300), to: r.to, at: r.location }))
           : undefined,
+      rewriteCount: outcome.rewrites.length > 0 ? outcome.rewrites.length : undefined,
       policyGeneration: generation,
       ms: Math.round(seconds * 1e5) / 100,
     },

@@ -29,7 +29,13 @@ export interface RunningServer {
 export async function startServer(handler: RequestListener, options: ServerOptions): Promise<RunningServer> {
   let draining = false;
   const server = https.createServer(
-    { cert: options.certificate.cert, key: options.certificate.key, minVersion: 'TLSv1.2' },
+    {
+      cert: options.certificate.cert,
+      key: options.certificate.key,
+      minVersion: 'TLSv1.2',
+      // How often requestTimeout is enforced (30 s by default, which would let a request overstay it that long).
+      connectionsCheckingInterval: 5_000,
+    },
     (req, res) => {
       // While draining, tell keep-alive clients to reconnect (to another replica) after this response.
       if (draining) res.setHeader('Connection', 'close');
@@ -38,7 +44,9 @@ export async function startServer(handler: RequestListener, options: ServerOptio
   );
   server.keepAliveTimeout = 95_000;
   server.headersTimeout = 100_000;
-  server.requestTimeout = 30_000;
+  // A backstop for whole requests (a body that trickles in just fast enough never stalls); admission bodies that
+  // stall are cut off sooner (--body-timeout) and give their share of the in-flight bytes back.
+  server.requestTimeout = 20_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -5,6 +5,7 @@ import {
   parseReference,
   type ImageReference,
 } from '../reference/index.js';
+import { findBlock } from './block-match.js';
 import type { CompiledMirror, CompiledPolicy, CompiledPullSecret } from './compiled.js';
 import { parseRegistryEntry, type RegistryEntry } from './entry.js';
 import type { FieldErrors } from './fields.js';
@@ -186,7 +187,7 @@ function checkMirrorTargetsAreAllowed(
         `"${m.mirror}" is not covered by allowedRegistries: every rewrite to it would be denied`,
       );
     }
-    const block = blocked?.matchFirst(key);
+    const block = blocked === null ? null : findBlock(blocked, key);
     if (block) {
       errors.add(
         `spec.mirrors[${m.index}].mirror`,

@@ -1,6 +1,6 @@
 import { isDomain } from '../reference/grammar.js';
 import { parseReference } from '../reference/index.js';
-import { canonicalHost, splitHostPort } from './host.js';
+import { canonicalHostPort } from './host.js';
 
 /**
  * One registry entry, as written in `registrySources`, `exemptions.images`, a mirror `source` or a pull-secret
@@ -12,7 +12,7 @@ export interface RegistryEntry {
   /** Canonical host (lower case, Docker Hub's names folded); for a wildcard, the suffix after `*.`. */
   readonly host: string;
   readonly wildcard: boolean;
-  /** Null: every port of the host. */
+  /** Canonical port (no leading zeros); null: every port of the host. */
   readonly port: string | null;
   readonly path: readonly string[];
   readonly tag: string | null;
@@ -52,8 +52,7 @@ export function parseRegistryEntry(text: string, options: EntryOptions): EntryRe
   const slash = text.indexOf('/');
   const domain = slash === -1 ? text : text.slice(0, slash);
   if (!isDomain(domain)) return fail(`"${domain}" is not a registry host or host:port`);
-  const { host, port } = splitHostPort(domain);
-  const base = { text, host: canonicalHost(host), wildcard: false, port };
+  const base = { text, ...canonicalHostPort(domain), wildcard: false };
   if (slash === -1) return { ok: true, entry: { ...base, path: [], tag: null, digest: null } };
 
   const parsed = parseReference(text);

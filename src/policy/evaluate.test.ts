@@ -289,3 +289,73 @@ describe('invalid references, exemptions, secrets, warnings', () => {
     expect(evaluateImage(big, 'reg9999.example.com/team9998/app', { judge: 'final' }).decision).toBe('allow');
   });
 });
+
+describe('ports compare as numbers everywhere a port is matched', () => {
+  const ported = policy(`
+  mirrors:
+    - {source: "ghcr.io:5000/org", mirror: "mirror.corp.example:8443/ghcr"}
+  registrySources:
+    allowedRegistries: ["mirror.corp.example:8443", "reg.corp.example:0443"]
+  pullSecrets:
+    - {registry: "mirror.corp.example:08443", secretName: mirror-pull}
+  exemptions:
+    images: ["tools.corp.example:5000/bootstrap"]
+`);
+
+  it('rewrites a padded port through a mirror source written without padding', () => {
+    const d = evaluateImage(ported, 'ghcr.io:05000/org/app:1', { judge: 'final' });
+    expect(final(d)).toBe('mirror.corp.example:8443/ghcr/app:1');
+    expect(d.decision).toBe('allow');
+    expect(d.pullSecrets).toEqual(['mirror-pull']);
+  });
+
+  it('does not rewrite an image already on the mirror, written with a padded port', () => {
+    const d = evaluateImage(ported, 'mirror.corp.example:008443/ghcr/app:1', { judge: 'final' });
+    expect(d.rewrite).toBe(false);
+    expect({ decision: d.decision, rule: d.rule, pullSecrets: d.pullSecrets }).toEqual({
+      decision: 'allow',
+      rule: 'mirror.corp.example:8443',
+      pullSecrets: ['mirror-pull'],
+    });
+  });
+
+  it('allows an entry written with a padded port for the plain port, and only for that port', () => {
+    expect(evaluateImage(ported, 'reg.corp.example:443/app', { judge: 'final' }).decision).toBe('allow');
+    expect(evaluateImage(ported, 'reg.corp.example:4430/app', { judge: 'final' }).decision).toBe('deny');
+    // Without a port the runtime may dial 80 (plain HTTP): an allow entry on :443 does not cover it.
+    expect(evaluateImage(ported, 'reg.corp.example/app', { judge: 'final' }).decision).toBe('deny');
+  });
+
+  it('exempts an image written with a padded port', () => {
+    const d = evaluateImage(ported, 'tools.corp.example:05000/bootstrap:1', { judge: 'final' });
+    expect({ decision: d.decision, rule: d.rule }).toEqual({
+      decision: 'exempt',
+      rule: 'tools.corp.example:5000/bootstrap',
+    });
+  });
+
+  it('treats two mirror sources that differ only in padding as the same source', () => {
+    const result = loadPolicyText(`apiVersion: registry-gate.io/v1alpha1
+kind: RegistryPolicy
+spec:
+  mirrors:
+    - {source: "ghcr.io:5000", mirror: m.example/a}
+    - {source: "ghcr.io:05000", mirror: m.example/b}
+`);
+    expect(result.ok ? [] : result.errors).toEqual([
+      expect.stringMatching(/^spec\.mirrors\[1\]\.source: .*already the source of spec\.mirrors\[0\]/),
+    ]);
+  });
+
+  it('refuses a mirror that a block on its default port would deny', () => {
+    const result = loadPolicyText(`apiVersion: registry-gate.io/v1alpha1
+kind: RegistryPolicy
+spec:
+  mirrors: [{source: docker.io, mirror: mirror.corp.example/hub}]
+  registrySources: {blockedRegistries: ["mirror.corp.example:443"]}
+`);
+    expect(result.ok ? [] : result.errors).toEqual([
+      expect.stringMatching(/^spec\.mirrors\[0\]\.mirror: .*blocked by blockedRegistries entry/),
+    ]);
+  });
+});

@@ -6,6 +6,7 @@ import {
   type ImageReference,
 } from '../reference/index.js';
 import type { CompiledMirror, CompiledPolicy } from './compiled.js';
+import { findBlock } from './block-match.js';
 import type { ImageDecision, Judge, ViolationCode } from './decision.js';
 import { canonicalHost } from './host.js';
 import { imageKey, pulledByDigestKey } from './image-key.js';
@@ -171,7 +172,7 @@ function judgeRegistry(
   policy: CompiledPolicy,
   key: ReturnType<typeof imageKey>,
 ): { code: ViolationCode | null; rule: string | null } {
-  const blocked = policy.blocked?.matchFirst(key);
+  const blocked = policy.blocked === null ? null : findBlock(policy.blocked, key);
   if (blocked) return { code: 'REGISTRY_BLOCKED', rule: blocked.value };
   if (policy.allowed === null) return { code: null, rule: null };
   const allowed = policy.allowed.matchFirst(pulledByDigestKey(key));

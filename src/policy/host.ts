@@ -3,18 +3,38 @@
  * names: a gate that compared bytes would let `QUAY.IO/…` or `registry-1.docker.io/…` past a rule written for
  * `quay.io` or `docker.io`, so both sides of every comparison go through {@link canonicalHost}.
  */
-const dockerHubAliases: ReadonlySet<string> = new Set([
-  'docker.io',
+export const DOCKER_HUB = 'docker.io';
+
+/** Every name Docker Hub answers under; a runtime dials `registry-1.docker.io` for `docker.io/…`. */
+export const DOCKER_HUB_NAMES: readonly string[] = [
+  DOCKER_HUB,
   'index.docker.io',
   'registry-1.docker.io',
   'registry.hub.docker.com',
-]);
+];
+const dockerHubAliases: ReadonlySet<string> = new Set(DOCKER_HUB_NAMES);
 
 export function canonicalHost(host: string): string {
   const lower = host.toLowerCase();
   if (lower.startsWith('[')) return canonicalIPv6(lower);
-  return dockerHubAliases.has(lower) ? 'docker.io' : lower;
+  return dockerHubAliases.has(lower) ? DOCKER_HUB : lower;
 }
+
+/**
+ * A port as the number a runtime dials, in decimal without leading zeros: `05000` is port 5000 to Go's
+ * `net.Dial` (containerd, CRI-O), so `evil.io:05000` must not slip past an `evil.io:5000` block. Kept as text (the
+ * grammar admits any run of digits; a port past 65535 is never dialled, but must still compare as itself).
+ */
+export function canonicalPort(port: string): string {
+  const trimmed = port.replace(/^0+/, '');
+  return trimmed === '' ? '0' : trimmed;
+}
+
+/**
+ * The ports a runtime may dial for a registry written without one: 443 over HTTPS, and 80 where the node treats
+ * the registry as insecure (plain HTTP). Block lists consider both, so `ghcr.io:443` blocks `ghcr.io/x`.
+ */
+export const DEFAULT_PORTS: readonly string[] = ['443', '80'];
 
 /**
  * One address has many IPv6 spellings (`[::1]`, `[0:0:0:0:0:0:0:1]`, `[0::0001]`), and runtimes parse them all to
@@ -37,13 +57,19 @@ function canonicalIPv6(bracketed: string): string {
 
 export interface HostPort {
   readonly host: string;
-  /** The port as written, or null when none is given. */
+  /** The port, or null when none is given. */
   readonly port: string | null;
 }
 
-/** Splits `host[:port]`; an IPv6 host keeps its brackets (`[::1]:5000` → `[::1]`, `5000`). */
+/** Splits `host[:port]` as written; an IPv6 host keeps its brackets (`[::1]:5000` → `[::1]`, `5000`). */
 export function splitHostPort(domain: string): HostPort {
   const colon = domain.lastIndexOf(':');
   if (colon === -1 || colon < domain.lastIndexOf(']')) return { host: domain, port: null };
   return { host: domain.slice(0, colon), port: domain.slice(colon + 1) };
+}
+
+/** `host[:port]` as the gate compares it: {@link canonicalHost} and {@link canonicalPort}. */
+export function canonicalHostPort(domain: string): HostPort {
+  const { host, port } = splitHostPort(domain);
+  return { host: canonicalHost(host), port: port === null ? null : canonicalPort(port) };
 }

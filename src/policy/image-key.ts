@@ -1,5 +1,5 @@
 import type { ImageReference } from '../reference/index.js';
-import { canonicalHost, splitHostPort } from './host.js';
+import { canonicalHostPort } from './host.js';
 import type { RegistryEntry } from './entry.js';
 import type { ImageKey } from './rule-index.js';
 
@@ -8,9 +8,9 @@ import type { ImageKey } from './rule-index.js';
  * `:latest`, so it is judged as `:latest` against entries that name a tag.
  */
 export function imageKey(ref: ImageReference): ImageKey {
-  const { host, port } = splitHostPort(ref.domain);
+  const { host, port } = canonicalHostPort(ref.domain);
   return {
-    host: canonicalHost(host),
+    host,
     port,
     path: ref.path.split('/'),
     tag: ref.tag ?? (ref.digest === null ? 'latest' : null),

@@ -3,6 +3,7 @@ export type { ImageDecision, Judge, Verdict, ViolationCode } from './decision.js
 export { DEFAULT_POLICY_YAML } from './default-policy.js';
 export { evaluateImage, type ImageContext } from './evaluate.js';
 export { loadPolicy, loadPolicyText, type PolicyResult } from './load.js';
+export { unrestrictedReason } from './restriction.js';
 export { MODES, type Mode, type RegistryPolicy } from './types.js';
 export { isRecord } from './fields.js';
 export { didYouMean } from './fields.js';

@@ -28,6 +28,26 @@ export class Metrics {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
+  readonly shed = new Counter({
+    name: 'registry_gate_requests_shed_total',
+    help: 'Admission requests refused at once (HTTP 429) to bound memory, by reason: inflight_bytes (the cap on the bytes of all bodies in flight).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** Set by the app: the bytes its bodies in flight hold now. */
+  inflightBodyBytesSource: () => number = () => 0;
+  readonly inflightBodyBytes: Gauge = new Gauge({
+    name: 'registry_gate_inflight_body_bytes',
+    help: 'Bytes of admission request bodies being received or decided now (capped by --max-inflight-bytes).',
+    registers: [this.registry],
+    // Read at scrape time: the hot path only moves a number.
+    collect: (): void => this.inflightBodyBytes.set(this.inflightBodyBytesSource()),
+  });
+  readonly policyUnrestricted = new Gauge({
+    name: 'registry_gate_policy_unrestricted',
+    help: '1 when the policy in force restricts no registry (no allowedRegistries, no blockedRegistries entry): every image is allowed.',
+    registers: [this.registry],
+  });
   readonly policyReloads = new Counter({
     name: 'registry_gate_policy_reloads_total',
     help: 'Policy loads by result: applied, or rejected (the last good policy stays in force).',

@@ -1,4 +1,4 @@
-import { loadPolicyText, type CompiledPolicy } from '../policy/index.js';
+import { loadPolicyText, unrestrictedReason, type CompiledPolicy } from '../policy/index.js';
 
 export interface ActivePolicy {
   readonly policy: CompiledPolicy;
@@ -21,6 +21,9 @@ export class PolicyStore {
   private lastText: string | null = null;
   private generation = 0;
 
+  /** With `requireRestriction`, a policy that restricts no registry is rejected like an invalid one. */
+  constructor(private readonly options: { readonly requireRestriction?: boolean } = {}) {}
+
   get active(): ActivePolicy | null {
     return this.current;
   }
@@ -30,6 +33,14 @@ export class PolicyStore {
     this.lastText = text;
     const loaded = loadPolicyText(text);
     if (!loaded.ok) return { result: 'rejected', errors: loaded.errors, active: this.current };
+    const unrestricted = this.options.requireRestriction ? unrestrictedReason(loaded.policy.spec) : null;
+    if (unrestricted !== null) {
+      return {
+        result: 'rejected',
+        errors: [`spec.registrySources: ${unrestricted} (refused by --require-restriction)`],
+        active: this.current,
+      };
+    }
     this.generation++;
     this.current = { policy: loaded.policy, generation: this.generation, origin };
     return { result: 'applied', active: this.current };

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
 import { createApp } from '../http/app.js';
+import { REQUEST_LIMITS, type RequestLimits } from '../http/limits.js';
 import {
   ensureDevelopmentCertificates,
   readServingCertificate,
@@ -10,11 +12,12 @@ import { watchFile } from './file-watch.js';
 import { Metrics } from './metrics.js';
 import { PolicyStore, type ReloadResult } from './policy-store.js';
 import { startServer } from '../http/server.js';
-import { DEFAULT_POLICY_YAML } from '../policy/index.js';
+import { DEFAULT_POLICY_YAML, unrestrictedReason } from '../policy/index.js';
 import { DEFAULT_MIRROR_OPTIONS, MirrorVerification, type MirrorOptions } from './mirror-verification.js';
 import { Propagation, type PullSecretOptions } from './pull-secret-propagation.js';
 
 export type { PullSecretOptions } from './pull-secret-propagation.js';
+export { REQUEST_LIMITS } from '../http/limits.js';
 
 export interface ServeOptions {
   readonly policyFile: string | null;
@@ -31,6 +34,10 @@ export interface ServeOptions {
   readonly pullSecrets?: PullSecretOptions;
   /** How mirrors are asked (`verify`, `pin`) and how often their credentials are checked; defaults otherwise. */
   readonly mirrors?: MirrorOptions & { readonly healthIntervalMs: number };
+  /** Body size, in-flight bytes and body time limits; REQUEST_LIMITS for what is not given. */
+  readonly limits?: Partial<RequestLimits>;
+  /** Refuse (at start and on reload) a policy that restricts no registry. */
+  readonly requireRestriction?: boolean;
 }
 
 export interface Webhook {
@@ -59,7 +66,7 @@ export class StartupError extends Error {
 export async function startWebhook(options: ServeOptions): Promise<Webhook> {
   const { logger } = options;
   const metrics = options.metrics ?? new Metrics();
-  const store = new PolicyStore();
+  const store = new PolicyStore({ requireRestriction: options.requireRestriction === true });
   const origin = options.policyFile ?? 'built-in default';
   const text = options.policyFile === null ? DEFAULT_POLICY_YAML : await readPolicyFile(options.policyFile);
   if (options.mirrors?.caFile != null) await checkCaFile(options.mirrors.caFile);
@@ -116,6 +123,7 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     metrics,
     missingPullSecrets: () => propagation.missing(),
     mirrors,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     readiness: () => {
       const checks = {
         policy: store.active
@@ -131,7 +139,13 @@ export async function startWebhook(options: ServeOptions): Promise<Webhook> {
     },
   });
   const server = await startServer(app, { host: options.host, port: options.port, certificate });
-  logger.info({ host: options.host, port: server.port, policy: origin }, 'registry-gate serving');
+  // The limits and the heap they must fit in, side by side: docs/reliability.md "Limits" relates the two.
+  const limits = { ...REQUEST_LIMITS, ...options.limits };
+  const heapLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
+  logger.info(
+    { host: options.host, port: server.port, policy: origin, ...limits, heapLimitMiB },
+    'registry-gate serving',
+  );
 
   const watchers = [
     ...(options.policyFile === null
@@ -215,6 +229,14 @@ function noteReload(result: ReloadResult, origin: string, logger: Logger, metric
       { origin, generation: result.active.generation, policy: result.active.policy.spec.name },
       'policy applied',
     );
+    const unrestricted = unrestrictedReason(result.active.policy.spec);
+    metrics.policyUnrestricted.set(unrestricted === null ? 0 : 1);
+    if (unrestricted !== null) {
+      logger.warn(
+        { origin, generation: result.active.generation },
+        `${unrestricted}; pass --require-restriction to refuse such a policy`,
+      );
+    }
   } else {
     metrics.policyLastReloadFailed.set(1);
     logger.error(

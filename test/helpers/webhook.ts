@@ -30,6 +30,8 @@ export async function startTestWebhook(
     reloadIntervalMs?: number;
     shutdownDelayMs?: number;
     mirrors?: ServeOptions['mirrors'];
+    limits?: ServeOptions['limits'];
+    requireRestriction?: boolean;
   } = {},
 ): Promise<TestWebhook> {
   const dir = await mkdtemp(join(tmpdir(), 'registry-gate-test-'));
@@ -55,6 +57,8 @@ export async function startTestWebhook(
     shutdownDelayMs: options.shutdownDelayMs ?? 0,
     logger: pino({ level: 'debug' }, sink),
     ...(options.mirrors ? { mirrors: options.mirrors } : {}),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.requireRestriction === undefined ? {} : { requireRestriction: options.requireRestriction }),
   });
   const ca = await readFile(join(dir, 'certs', 'ca.crt'), 'utf8');
   const url = `https://127.0.0.1:${webhook.port}`;

@@ -51,6 +51,8 @@ export async function writeInstallOverlay(
   name: string,
   overlay: string,
   policyYaml: string,
+  /** More kustomize patches, for tests beyond the plain install (the install itself may not need any). */
+  extraPatches: readonly object[] = [],
 ): Promise<string> {
   const dir = join(cluster.work, `overlay-${name}`);
   await mkdir(dir, { recursive: true });
@@ -76,6 +78,7 @@ export async function writeInstallOverlay(
       },
       pullSecret('registry-gate'),
       pullSecret('registry-gate-certs'),
+      ...extraPatches,
     ],
     configMapGenerator: [
       {
