@@ -180,4 +180,34 @@ describeNode('mirror-aware admission on the real node: verify, pin: digest, cred
       await writeFile(htpasswd, before);
     }
   });
+
+  it('warns instead, naming the mirror reference and how to mirror it, once the policy says verify: warn (hot reload)', async () => {
+    const configMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'registry-gate-policy', namespace: NS },
+      data: { 'policy.yaml': policy(cluster.mirror, 'warn') },
+    };
+    await ok(kubectl(['apply', '-f', '-'], { input: JSON.stringify(configMap) }));
+    const warned = await waitFor(
+      'the warn policy to reach every replica',
+      async () => {
+        const r = await kubectl([
+          'create',
+          'deployment',
+          'ghost',
+          '-n',
+          TENANT,
+          '--image=busybox:9.99',
+          '--dry-run=server',
+        ]);
+        return r.code === 0 ? r.stderr : undefined;
+      },
+      90_000,
+      1000,
+    );
+    expect(warned).toMatch(/^Warning: .*is not in mirror/m);
+    expect(warned).toContain(`${cluster.mirror}/dockerhub/library/busybox:9.99`);
+    expect(warned).toMatch(/skopeo copy/);
+  }, 150_000);
 });
