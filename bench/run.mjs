@@ -545,7 +545,7 @@ async function main() {
   const cells = [];
   const only = args.only ? new RegExp(args.only) : null;
   try {
-    const { ensureDevelopmentCertificates } = await import(join(root, 'dist/http/certificates.js'));
+    const { ensureDevelopmentCertificates } = await import(join(root, 'dist/certs/files.js'));
     const certDir = join(work, 'certs');
     await ensureDevelopmentCertificates(certDir); // ECDSA P-256, shared by every server
     const big = largePolicy();

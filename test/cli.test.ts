@@ -1,6 +1,6 @@
 // The CLI as users run it: the built binary, real processes, stdout/stderr and exit codes.
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +72,7 @@ describe('registry-gate explain', () => {
     expect(r.stdout).toContain('registry.mycorp.com/redhat/rhel7/etcd');
   });
 
-  it('runs as `npx registry-gate` in the built checkout (the interface DESIGN.md promises)', () => {
+  it('runs as `npx registry-gate` in the built checkout (the interface docs/architecture.md promises)', () => {
     const r = spawnSync('npx', ['--no-install', 'registry-gate', 'explain', '-o', 'json', 'nginx'], {
       cwd: root,
       encoding: 'utf8',
@@ -192,5 +192,49 @@ describe('registry-gate serve', () => {
     const r = await serveExpectingFailure(dir, file);
     expect('code' in r ? r.code : 0).toBe(2);
     expect(r.stderr).toContain('spec.mode: must be one of enforce, warn, audit, not "loud"');
+  });
+});
+
+describe('user mistakes: one line that says what is wrong and how to fix it, exit 2', () => {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+  it.each([['--version'], ['-V'], ['version']])('%s prints the version alone on one line', (arg) => {
+    const r = run([arg]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
+  });
+
+  it('audit --cluster without any kubeconfig says where one is looked for', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'rg-no-kubeconfig-'));
+    const r = spawnSync(process.execPath, [bin, 'audit', '--cluster'], {
+      encoding: 'utf8',
+      cwd: root,
+      env: { PATH: process.env['PATH'] ?? '', HOME: home },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^registry-gate: no kubeconfig found: pass --kubeconfig FILE, set \$KUBECONFIG/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [['serve', '--log-level', 'bogus'], /--log-level.*use fatal, error, warn, info, debug, trace or silent/],
+    [['serve', '--port', 'x'], /--port.*use a port from 0 to 65535/],
+    [['explain'], /missing required argument 'images'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['audit', '--clusterr'], /unknown option '--clusterr'.*--cluster/],
+    [['policy', 'check', 'no-such-policy.yaml'], /cannot read no-such-policy\.yaml/],
+  ])('%j', (args, message) => {
+    const r = run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^registry-gate: /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('the help lists the exit codes', () => {
+    expect(run(['--help']).stdout).toMatch(
+      /Exit codes:\n {2}0 .*\n {2}1 .*\n[\s\S]* {2}2 .*\n[\s\S]* {2}70 /,
+    );
   });
 });

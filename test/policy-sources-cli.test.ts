@@ -17,6 +17,20 @@ async function tempFile(name: string, text: string): Promise<string> {
 }
 
 describe('registry-gate policy import', () => {
+  it('imports an IDMS with a wildcard source (the CRD accepts it): that entry left out with a note, exit 0', async () => {
+    const idms = await tempFile(
+      'wild.yaml',
+      'apiVersion: config.openshift.io/v1\nkind: ImageDigestMirrorSet\nmetadata: {name: wild}\nspec:\n' +
+        '  imageDigestMirrors:\n' +
+        '    - {source: "*.example.com", mirrors: [mirror.corp/any]}\n' +
+        '    - {source: quay.io/x, mirrors: [mirror.corp/x]}\n',
+    );
+    const r = await cli(['policy', 'import', '--from', 'openshift', idms]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^# note: .*the wildcard source "\*\.example\.com" is left out/m);
+    expect(r.stdout).toContain('{ source: quay.io/x, mirror: mirror.corp/x, digestOnly: true }');
+  });
+
   it('prints a valid RegistryPolicy with an origin comment before every rule', async () => {
     const r = await cli([
       'policy',

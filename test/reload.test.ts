@@ -3,7 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureDevelopmentCertificates } from '../src/http/certificates.js';
+import { ensureDevelopmentCertificates } from '../src/certs/files.js';
 import { podReview } from './helpers/fixtures.js';
 import { startTestWebhook, type TestWebhook } from './helpers/webhook.js';
 

@@ -48,8 +48,8 @@ describe('what the server loads before its first request', () => {
   );
 
   it('the walk does find them where they are used (the check itself works)', () => {
-    expect(pathToPackage(join(SRC, 'cli/certs.ts'), heavy)).toEqual([
-      'cli/certs.ts',
+    expect(pathToPackage(join(SRC, 'kube/webhook-certificates.ts'), heavy)).toEqual([
+      'kube/webhook-certificates.ts',
       '@kubernetes/client-node',
     ]);
     expect(pathToPackage(join(SRC, 'kube/kube-config.ts'), heavy)?.at(-1)).toBe('@kubernetes/client-node');

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import jsonpatch from 'fast-json-patch';
-import { CA_FILE, ensureDevelopmentCertificates } from '../../src/http/certificates.js';
+import { CA_FILE, ensureDevelopmentCertificates } from '../../src/certs/files.js';
 import { repoRoot, waitFor, writeE2EOverlay, type Gate } from '../../test/e2e/harness/index.js';
 import { ManagedProcess, freePort } from '../../test/e2e/harness/process.js';
 import { smallPodReview } from '../workloads.mjs';

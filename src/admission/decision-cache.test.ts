@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateImage, loadPolicyText, type CompiledPolicy } from '../policy/index.js';
-import { DecisionCache } from './decision-cache.js';
+import { DecisionCache } from '../engine/decision-cache.js';
 import { mutate } from './mutate.js';
 import type { AdmissionRequest } from './review.js';
 import { validate } from './validate.js';

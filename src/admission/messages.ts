@@ -1,9 +1,8 @@
 import { mirrorCommand, ocMirrorCommand, type ImageDecision } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { boundedJoin, clip } from './bounds.js';
-import type { Finding } from './evaluate-request.js';
+import { boundedJoin, clip, type Finding } from '../engine/index.js';
 
-const ref = (d: ImageDecision): string => (d.final ? formatReference(d.final) : d.input);
+export const ref = (d: ImageDecision): string => (d.final ? formatReference(d.final) : d.input);
 
 /** An image as quoted in a message: a valid reference is at most 255 characters; an invalid one may be any size. */
 const MAX_QUOTED_IMAGE = 300;
@@ -13,7 +12,20 @@ export function violationText({ site, decision: d }: Finding): string {
   const where = `${site.location}: image "${clip(site.image, MAX_QUOTED_IMAGE)}"`;
   if (d.code === 'INVALID_IMAGE_REF')
     return `${where} is not a valid image reference (${clip(d.error?.message ?? 'invalid', MAX_QUOTED_IMAGE)})`;
-  const resolvesTo = ref(d) === site.image ? '' : ` resolves to ${ref(d)}, which`;
+  const judged = ref(d);
+  // A Pod judged as written, whose short name the policy resolves to another repository (an alias,
+  // shortNames.registry): say both, so the message agrees with `explain` and still names what was judged.
+  const elsewhere =
+    d.resolved !== null &&
+    d.final !== null &&
+    d.mirror === null &&
+    (d.resolved.domain !== d.final.domain || d.resolved.path !== d.final.path);
+  const resolvesTo =
+    elsewhere && d.resolved !== null
+      ? ` resolves to ${formatReference(d.resolved)} through the policy's shortNames, but as written a runtime without them pulls ${judged}, which`
+      : judged === site.image
+        ? ''
+        : ` resolves to ${judged}, which`;
   const fix = d.fix === null ? '' : `; use ${d.fix}`;
   return `${where}${resolvesTo} ${why(d)}${fix}`;
 }
@@ -52,47 +64,12 @@ export function denialMessage(violations: readonly Finding[]): string {
   return `${head}${named.value}${tail}`;
 }
 
-/** What a template's Pods will get, for `kubectl apply --dry-run=server` to show. */
-export function rewriteText({ site, decision: d }: Finding): string {
-  const source = d.mirror === null ? '' : ` (mirror of ${d.mirror.source})`;
-  return `${site.location}: ${site.image} will be pulled as ${ref(d)}${source}`;
-}
-
 /** Maps lazily: a bounded message reads only the items it prints. */
-export function* lazyMap<T>(items: Iterable<T>, f: (item: T) => string): Generator<string> {
+export function* lazyMap<T, R>(items: Iterable<T>, f: (item: T) => R): Generator<R> {
   for (const item of items) yield f(item);
 }
 
 /** The items of each part in turn, lazily. */
-export function* chain(...parts: Iterable<string>[]): Generator<string> {
+export function* chain<T>(...parts: Iterable<T>[]): Generator<T> {
   for (const part of parts) yield* part;
-}
-
-/**
- * The apiserver drops warnings that hold control characters and truncates long ones once their total passes a
- * few kilobytes (k8s.io/apiserver warning recorder). Keep each on one line, short, and the total bounded,
- * saying how many were left out rather than losing them silently. Lines are read lazily, as many as fit.
- */
-const MAX_WARNING_LENGTH = 256;
-const MAX_WARNINGS_TOTAL = 3500;
-
-/** Control characters are exactly what must go: the apiserver drops a warning that holds one. */
-// eslint-disable-next-line no-control-regex
-const oneLine = (text: string): string => text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
-
-export function boundedWarnings(lines: Iterable<string>, count: number): string[] {
-  const out: string[] = [];
-  let total = 0;
-  let i = 0;
-  for (const line of lines) {
-    const w = clip(oneLine(line.slice(0, MAX_WARNING_LENGTH * 2)), MAX_WARNING_LENGTH);
-    if (total + w.length > MAX_WARNINGS_TOTAL) {
-      out.push(`registry-gate: ${count - i} more warnings not shown`);
-      break;
-    }
-    out.push(w);
-    total += w.length;
-    i++;
-  }
-  return out;
 }

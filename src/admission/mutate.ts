@@ -1,19 +1,14 @@
-import type { CompiledPolicy, Mode } from '../policy/index.js';
+import { boundedJsonMap, getPath, type Decide, type Finding } from '../engine/index.js';
+import { isRecord, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import {
-  evaluateRequest,
-  type DecideImage,
-  type Finding,
-  type RequestEvaluation,
-} from './evaluate-request.js';
-import { boundedJsonMap } from './bounds.js';
-import { boundedWarnings, chain, lazyMap, rewriteText } from './messages.js';
+import { evaluateRequest, type RequestEvaluation } from './evaluate-request.js';
+import { chain, lazyMap } from './messages.js';
 import { modeEffects } from './mode.js';
-import type { AdmissionOutcome, Rewrite } from './outcome.js';
+import { invalidOutcome, type AdmissionOutcome, type Rewrite } from './outcome.js';
 import { ORIGINAL_IMAGES_ANNOTATION, originalImagesValue, readOriginalImages } from './original-images.js';
 import { annotationsOf, originalImagesOps, pullSecretOps, type PatchOperation } from './patch.js';
-import { getPath } from './pointer.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { boundedWarnings, rewriteWarnings } from './warnings.js';
 
 /** What the server knows beyond the request, handed in as data so this layer stays pure. */
 export interface AdmissionContext {
@@ -23,7 +18,7 @@ export interface AdmissionContext {
    */
   readonly missingPullSecrets: ReadonlySet<string>;
   /** How to decide one image (a DecisionCache shared across requests); `evaluateImage` when absent. */
-  readonly decide?: DecideImage | undefined;
+  readonly decide?: Decide | undefined;
   /** The request already evaluated (with the mirrors' answers folded in, mirror-answers.ts): not walked again. */
   readonly evaluation?: RequestEvaluation | undefined;
 }
@@ -42,8 +37,9 @@ export function mutate(
   context: AdmissionContext = NO_CONTEXT,
 ): AdmissionOutcome {
   const evaluation = context.evaluation ?? evaluateRequest(policy, request, 'mutate', context.decide);
-  const base = { mode, evaluation, violations: [] as string[] };
-  if (evaluation.kind !== 'evaluated') {
+  if (evaluation.kind === 'invalid') return invalidOutcome(request.uid, mode, evaluation.reason);
+  const base = { mode, violations: [] as string[] };
+  if (evaluation.kind === 'skipped') {
     return { ...base, decision: 'skip', rewrites: [], response: { uid: request.uid, allowed: true } };
   }
   const { location, findings } = evaluation;
@@ -68,7 +64,10 @@ export function mutate(
     rewriting.forEach((f, i) => ops.push({ op: 'replace', path: f.site.pointer, value: rewrites[i]!.to }));
     // imagePullSecrets of an existing Pod are immutable; a template's may change.
     if (request.operation === 'CREATE' || location.isTemplate) {
-      ops.push(...pullSecretOps(location.specPath, evaluation.existingPullSecrets, wanted));
+      const existing = existingPullSecrets(
+        getPath(request.object, [...location.specPath, 'imagePullSecrets']),
+      );
+      ops.push(...pullSecretOps(location.specPath, existing, wanted));
     }
     // The ephemeralcontainers subresource may change nothing outside spec.ephemeralContainers.
     if (rewriting.length > 0 && request.subResource !== 'ephemeralcontainers') {
@@ -85,7 +84,10 @@ export function mutate(
   const templateRewrites = patchesObject ? [] : rewriting;
   const count = warnings.length + templateRewrites.length;
   if (count > 0)
-    response.warnings = boundedWarnings(chain(warnings, lazyMap(templateRewrites, rewriteText)), count);
+    response.warnings = boundedWarnings(
+      chain<string | readonly string[]>(warnings, lazyMap(templateRewrites, rewriteWarnings)),
+      count,
+    );
   if (rewrites.length > 0) {
     const audit = boundedJsonMap(
       rewrites.length,
@@ -126,6 +128,12 @@ function recordOriginals(
     );
   }
   return { value, warnings };
+}
+
+/** The names of a pod spec's `imagePullSecrets`, or null when the field is absent (the patch adds the array). */
+function existingPullSecrets(secrets: unknown): readonly string[] | null {
+  if (!Array.isArray(secrets)) return null;
+  return secrets.flatMap((s: unknown) => (isRecord(s) && typeof s['name'] === 'string' ? [s['name']] : []));
 }
 
 function rewriteTarget(f: Finding): string {

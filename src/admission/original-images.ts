@@ -1,5 +1,5 @@
-import { boundedJsonMap } from './bounds.js';
-import { isRecord } from './pointer.js';
+import { boundedJsonMap } from '../engine/index.js';
+import { isRecord } from '../policy/index.js';
 
 export const ORIGINAL_IMAGES_ANNOTATION = 'registry-gate.io/original-images';
 

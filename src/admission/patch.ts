@@ -1,5 +1,6 @@
+import { jsonPointer } from '../engine/index.js';
+import { isRecord } from '../policy/index.js';
 import { ORIGINAL_IMAGES_ANNOTATION } from './original-images.js';
-import { isRecord, jsonPointer } from './pointer.js';
 
 /** RFC 6902 operations the mutator emits: `replace` an image, `add` secrets and annotations. */
 export type PatchOperation =

@@ -5,7 +5,7 @@ import { loadPolicyText, type MirrorAnswer } from '../policy/index.js';
 import { evaluateRequest } from './evaluate-request.js';
 import { mirrorLookups, withMirrorAnswers } from './mirror-answers.js';
 import { mutate } from './mutate.js';
-import { podSpecLocation, POD_BEARING_KINDS } from './pod-spec-table.js';
+import { podSpecLocation, POD_BEARING_KINDS } from '../engine/pod-spec-table.js';
 import type { AdmissionRequest } from './review.js';
 import { validate } from './validate.js';
 

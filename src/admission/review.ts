@@ -1,4 +1,4 @@
-import { isRecord } from './pointer.js';
+import { isRecord } from '../policy/index.js';
 
 /**
  * The admission.k8s.io/v1 AdmissionReview envelope: checked once here, at the edge, for the fields the gate relies

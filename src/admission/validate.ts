@@ -1,14 +1,11 @@
+import type { Decide, Finding } from '../engine/index.js';
 import type { CompiledPolicy, Mode } from '../policy/index.js';
-import {
-  evaluateRequest,
-  type DecideImage,
-  type Finding,
-  type RequestEvaluation,
-} from './evaluate-request.js';
-import { boundedWarnings, chain, denialMessage, lazyMap, violationText } from './messages.js';
+import { evaluateRequest, type RequestEvaluation } from './evaluate-request.js';
+import { chain, denialMessage, lazyMap, violationText } from './messages.js';
 import { modeEffects } from './mode.js';
-import type { AdmissionOutcome } from './outcome.js';
+import { invalidOutcome, type AdmissionOutcome } from './outcome.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { boundedWarnings } from './warnings.js';
 
 /**
  * The validating webhook: denies every image that resolves to a blocked or non-allowed registry, all of them in
@@ -19,13 +16,14 @@ export function validate(
   policy: CompiledPolicy,
   request: AdmissionRequest,
   mode: Mode,
-  decide?: DecideImage | undefined,
+  decide?: Decide | undefined,
   /** The request already evaluated (with the mirrors' answers folded in, mirror-answers.ts): not walked again. */
   evaluated?: RequestEvaluation | undefined,
 ): AdmissionOutcome {
   const evaluation = evaluated ?? evaluateRequest(policy, request, 'validate', decide);
-  const base = { mode, evaluation, rewrites: [] };
-  if (evaluation.kind !== 'evaluated') {
+  if (evaluation.kind === 'invalid') return invalidOutcome(request.uid, mode, evaluation.reason);
+  const base = { mode, rewrites: [] };
+  if (evaluation.kind === 'skipped') {
     return { ...base, decision: 'skip', violations: [], response: { uid: request.uid, allowed: true } };
   }
   const violations = evaluation.findings.filter((f) => f.decision.decision === 'deny');

@@ -1,4 +1,4 @@
-import { isRecord } from '../admission/pointer.js';
+import { isRecord } from '../policy/index.js';
 
 /** Who an object is: enough to name it in a report and to find it from another object's ownerReferences. */
 export interface ObjectIdentity {

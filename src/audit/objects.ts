@@ -1,7 +1,7 @@
-import { isRecord } from '../admission/pointer.js';
+import { isRecord } from '../policy/index.js';
 
 /** One Kubernetes object read from somewhere, with where it came from (for people: `app.yaml:12`). */
-export interface SourcedObject {
+export interface InputObject {
   readonly object: Record<string, unknown>;
   /** `file:line`, `file items[3]`, `cluster`, or null when nobody can say. */
   readonly source: string | null;
@@ -25,7 +25,7 @@ const MAX_LIST_DEPTH = 8;
 export function flattenDocument(
   document: unknown,
   source: string | null,
-  out: SourcedObject[],
+  out: InputObject[],
   problems: InputProblem[],
   depth = 0,
 ): void {

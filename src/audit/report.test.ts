@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyText, type CompiledPolicy } from '../policy/index.js';
-import { auditObjects, flattenDocument, type SourcedObject } from './index.js';
+import { auditObjects, flattenDocument, type InputObject } from './index.js';
 
 const policyText = readFileSync(new URL('../../examples/mycorp-policy.yaml', import.meta.url), 'utf8');
 const loaded = loadPolicyText(policyText);
 if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
 const policy: CompiledPolicy = loaded.policy;
 
-const objects = (...items: Record<string, unknown>[]): SourcedObject[] =>
+const objects = (...items: Record<string, unknown>[]): InputObject[] =>
   items.map((object, i) => ({ object, source: `test:${i}` }));
 
 function pod(name: string, image: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -215,7 +215,7 @@ describe('auditObjects: controller-owned objects are reported once, under their 
 
 describe('flattenDocument', () => {
   it('expands List and typed lists, giving typed-list items their kind and apiVersion', () => {
-    const out: SourcedObject[] = [];
+    const out: InputObject[] = [];
     const problems: { source: string | null; message: string }[] = [];
     flattenDocument(
       {

@@ -1,10 +1,9 @@
-import type { Finding } from '../admission/evaluate-request.js';
-import type { ImageList } from '../admission/image-walk.js';
+import { DecisionCache, evaluateWorkload, type Finding, type ImageList } from '../engine/index.js';
 import type { CompiledPolicy, ImageDecision, Judge, MirrorAnswer, Verdict } from '../policy/index.js';
 import { formatReference } from '../reference/index.js';
-import { evaluateObject, memoizedDecide } from './evaluate-object.js';
 import { controllerOf, identityOf } from './identity.js';
-import type { InputProblem, SourcedObject } from './objects.js';
+import { defaultInterception, type Interception } from './interception.js';
+import type { InputProblem, InputObject } from './objects.js';
 import { topOwners, type Workload } from './owners.js';
 
 /**
@@ -39,6 +38,11 @@ export interface AuditFinding {
   readonly warnings: readonly string[];
   /** Kind → how many objects of the workload carry this image in this container. */
   readonly carriers: Readonly<Record<string, number>>;
+  /**
+   * Whether the webhooks see the workload's namespace. A finding where they do not is reported apart and counted
+   * in none of the summary's verdicts: nothing would deny or rewrite it.
+   */
+  readonly intercepted: boolean;
   /** With `--check-mirror`: what the mirror said about `final` (absent when it was not asked). */
   readonly mirrorCheck?: MirrorAnswer;
 }
@@ -63,6 +67,8 @@ export interface AuditSummary {
 
 export interface AuditReport {
   readonly summary: AuditSummary;
+  /** Which rules said what the webhooks see, and how many findings are in namespaces they do not. */
+  readonly interception: { readonly by: string; readonly notIntercepted: number };
   readonly findings: readonly AuditFinding[];
   readonly problems: readonly InputProblem[];
 }
@@ -70,18 +76,23 @@ export interface AuditReport {
 export interface AuditOptions {
   /** The namespace of objects that name none (`kubectl apply -n`), for namespace exemptions. */
   readonly defaultNamespace?: string | undefined;
+  /** Which namespaces the webhooks see; by default, those manifests/base selects. */
+  readonly interception?: Interception | undefined;
   /** Applied to every decision before it is reported: `--check-mirror` folds the mirror's answers in here. */
   readonly adjust?: ((decision: ImageDecision) => ImageDecision) | undefined;
 }
 
+/** The namespace manifests/base installs the gate in. */
+const DEFAULT_GATE_NAMESPACE = 'registry-gate-system';
+
 /**
- * The audit: every pod-bearing object judged as admission would (see `evaluateObject`), grouped under its top
+ * The audit: every pod-bearing object judged as admission would (the engine's `evaluateWorkload`), grouped under its top
  * owner, one finding per distinct image of each container. Pure: the CLI hands it objects read from files, stdin
  * or the cluster. Findings come sorted by namespace, workload, container and image, so reports diff well.
  */
 export function auditObjects(
   policy: CompiledPolicy,
-  objects: readonly SourcedObject[],
+  objects: readonly InputObject[],
   options: AuditOptions = {},
 ): AuditReport {
   const problems: InputProblem[] = [];
@@ -90,19 +101,30 @@ export function auditObjects(
   const owned: Parameters<typeof topOwners>[0][number][] = [];
   let ignored = 0;
   let images = 0;
-  const memo = memoizedDecide();
+  const interception = options.interception ?? defaultInterception(DEFAULT_GATE_NAMESPACE);
+  // Every distinct image decided once for the whole run: a cluster repeats a few hundred images across tens of
+  // thousands of containers.
+  const cached = new DecisionCache(Number.POSITIVE_INFINITY).for(0, policy);
   const { adjust } = options;
-  const decide: typeof memo =
-    adjust === undefined ? memo : (p, image, context) => adjust(memo(p, image, context));
+  const decide: typeof cached =
+    adjust === undefined ? cached : (image, context) => adjust(cached(image, context));
   for (const { object, source } of objects) {
     const identity = identityOf(object);
     const namespace = identity.namespace ?? options.defaultNamespace;
-    const result = evaluateObject(policy, object, identity, namespace, decide);
-    if (result.kind === 'ignored') {
+    const result = evaluateWorkload(
+      policy,
+      { group: identity.group, kind: identity.kind, object, previous: null, namespace },
+      // A Pod that exists (it has a uid: it came from a cluster) is judged as it stands, as the validating
+      // webhook judges Pods: nothing will rewrite it any more. A Pod manifest is judged as the webhook will leave
+      // it once applied (mutation runs before validation), so a chart's test Pod with `busybox` is a rewrite.
+      { podJudge: identity.uid === null ? 'final' : 'as-written' },
+      decide,
+    );
+    if (result.kind === 'skipped') {
       ignored++;
       continue;
     }
-    if (result.kind === 'malformed') {
+    if (result.kind === 'invalid') {
       problems.push({ source, message: `${identity.kind} ${identity.name}: ${result.reason}` });
       continue;
     }
@@ -126,12 +148,17 @@ export function auditObjects(
         continue;
       }
       const carriers = { [object.kind]: 1 };
-      byKey.set(key, { finding: toFinding(workload, object.source, object.judged, f, carriers), carriers });
+      const intercepted = workload.namespace === null || interception.intercepts(workload.namespace);
+      byKey.set(key, {
+        finding: toFinding(workload, object.source, object.judged, f, carriers, intercepted),
+        carriers,
+      });
     }
   });
 
   const findings = [...byKey.values()].map((v) => v.finding).sort(compareFindings);
-  const count = (p: (f: AuditFinding) => boolean): number => findings.filter(p).length;
+  const count = (p: (f: AuditFinding) => boolean): number =>
+    findings.filter((f) => f.intercepted && p(f)).length;
   return {
     summary: {
       objects: evaluated.length,
@@ -145,6 +172,7 @@ export function auditObjects(
       ignored,
       problems: problems.length,
     },
+    interception: { by: interception.by, notIntercepted: findings.filter((f) => !f.intercepted).length },
     findings,
     problems,
   };
@@ -156,6 +184,7 @@ function toFinding(
   judged: Judge,
   { site, decision: d }: Finding,
   carriers: Record<string, number>,
+  intercepted: boolean,
 ): AuditFinding {
   return {
     namespace: workload.namespace,
@@ -178,6 +207,7 @@ function toFinding(
     pullSecrets: d.pullSecrets,
     warnings: d.warnings,
     carriers,
+    intercepted,
     ...(d.mirrorCheck === null ? {} : { mirrorCheck: d.mirrorCheck }),
   };
 }

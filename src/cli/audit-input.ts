@@ -1,12 +1,12 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { InputProblem, SourcedObject } from '../audit/index.js';
+import type { InputProblem, InputObject } from '../audit/index.js';
 import { parseManifests } from './manifest-parse.js';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
 export interface ReadInputs {
-  readonly objects: SourcedObject[];
+  readonly objects: InputObject[];
   readonly problems: InputProblem[];
 }
 
@@ -19,7 +19,7 @@ export async function readInputs(
   paths: readonly string[],
   stdin: () => Promise<string>,
 ): Promise<ReadInputs> {
-  const objects: SourcedObject[] = [];
+  const objects: InputObject[] = [];
   const problems: InputProblem[] = [];
   const readOne = async (path: string): Promise<void> => {
     let text: string;

@@ -10,27 +10,41 @@ interface Section {
 const SECTIONS: readonly Section[] = [
   {
     title: 'WOULD DENY',
-    select: (f) => f.decision === 'deny',
+    select: (f) => f.intercepted && f.decision === 'deny',
     lastColumn: 'REASON',
     last: denialReason,
   },
   {
     title: 'WOULD REWRITE',
-    select: (f) => f.decision === 'allow' && f.rewrite,
+    select: (f) => f.intercepted && f.decision === 'allow' && f.rewrite,
     lastColumn: 'FINAL IMAGE',
     last: (f) => f.final ?? '',
   },
   {
     title: 'EXEMPT',
-    select: (f) => f.decision === 'exempt',
+    select: (f) => f.intercepted && f.decision === 'exempt',
     lastColumn: 'EXEMPTION',
     last: (f) => f.rule ?? '',
   },
   {
     title: 'ALLOWED AS THEY ARE',
-    select: (f) => f.decision === 'allow' && !f.rewrite,
+    select: (f) => f.intercepted && f.decision === 'allow' && !f.rewrite,
     lastColumn: 'RULE',
     last: (f) => f.rule ?? '',
+  },
+  {
+    // Namespaces no webhook sees: what they would get, apart, so that they neither hide nor fail the audit.
+    title: 'NOT INTERCEPTED',
+    select: (f) => !f.intercepted,
+    lastColumn: 'IF INTERCEPTED',
+    last: (f) =>
+      f.decision === 'deny'
+        ? `would deny: ${denialReason(f)}`
+        : f.decision === 'exempt'
+          ? `exempt: ${f.rule ?? ''}`
+          : f.rewrite
+            ? `would rewrite: ${f.final ?? ''}`
+            : 'allowed',
   },
 ];
 
@@ -45,7 +59,12 @@ const MAX_COLUMN = 48;
 export function auditText(report: AuditReport, all: boolean): string {
   const out: string[] = [];
   for (const section of SECTIONS) {
-    const rows = report.findings.filter(section.select);
+    // Outside the webhooks' reach only what would change matters, unless everything is asked for.
+    const listed =
+      section.title === 'NOT INTERCEPTED' && !all
+        ? (f: AuditFinding) => section.select(f) && (f.decision === 'deny' || f.rewrite)
+        : section.select;
+    const rows = report.findings.filter(listed);
     if (rows.length === 0) continue;
     if (!all && section.title === 'ALLOWED AS THEY ARE') {
       const workloads = new Set(rows.map((f) => `${f.namespace ?? ''}/${f.kind}/${f.name}`)).size;
@@ -55,7 +74,13 @@ export function auditText(report: AuditReport, all: boolean): string {
       );
       continue;
     }
-    out.push(`${section.title} (${rows.length})`, ...table(rows, section), '');
+    out.push(`${section.title} (${rows.length})`, ...table(rows, section));
+    if (section.title === 'NOT INTERCEPTED') {
+      out.push(
+        `(the webhooks do not see these namespaces, by ${report.interception.by}; their denials fail the audit only with --fail-on-not-intercepted)`,
+      );
+    }
+    out.push('');
   }
   out.push(summaryLine(report));
   return `${out.join('\n')}\n`;
@@ -174,6 +199,8 @@ function summaryLine(report: AuditReport): string {
     `exempt ${s.exempt}`,
     `allowed ${s.allowed}`,
   ];
+  if (report.interception.notIntercepted > 0)
+    parts.push(`not intercepted ${report.interception.notIntercepted}`);
   if (s.ignored > 0) parts.push(`ignored ${s.ignored} (no pod spec)`);
   if (s.problems > 0) parts.push(`problems ${s.problems}`);
   return `Summary: ${parts.join(', ')}`;

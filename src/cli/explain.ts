@@ -1,151 +1,72 @@
-import { evaluateImage, type CompiledPolicy, type ImageDecision } from '../policy/index.js';
-import { formatReference, namesRegistry } from '../reference/index.js';
+import { Command } from 'commander';
+import { UsageError } from './errors.js';
+import {
+  decideAsTemplate,
+  explainDecision,
+  explainImage,
+  explainText,
+  type ExplainRecord,
+} from './explain-record.js';
+import type { Io, SetExitCode } from './io.js';
+import { askMirrors, checkedDecision, type MirrorFlags } from './mirror-check.js';
+import { parseOutput, type Output } from './options.js';
+import { originsFromFile, policyFromFile } from './policy-file.js';
 
-/** The JSON-lines record of `registry-gate explain -o json`: a contract other tools read (DESIGN.md Interfaces). */
-export interface ExplainRecord {
-  input: string;
-  valid: boolean;
-  error: { code: string; message: string } | null;
-  resolved: string | null;
-  domain: string | null;
-  path: string | null;
-  tag: string | null;
-  digest: string | null;
-  final: string | null;
-  mirror: string | null;
-  decision: ImageDecision['decision'];
-  code: string | null;
-  rule: string | null;
-  pullSecrets: string[];
-  warnings: string[];
-  /** With `--check-mirror` only (DESIGN.md Interfaces): what the mirror said about `final`. */
-  mirrorCheck?: MirrorCheckRecord;
-  /**
-   * Where the short-name resolution, the mirror and the deciding rule came from (`mirror: ImageDigestMirrorSet/…
-   * spec.imageDigestMirrors[0].mirrors[0]`), read from the `# origin:` comments `policy import` writes; empty for
-   * a policy without them. Present only when not empty, after the contract fields, which keep their order: the
-   * output for a policy without origins stays exactly the contract.
-   */
-  origins?: string[];
-}
-
-/** `mirrorCheck` of an explain record: `skipped` when the image was not asked (and why, in `reason`). */
-export interface MirrorCheckRecord {
-  status: 'found' | 'missing' | 'error' | 'skipped';
-  digest: string | null;
-  httpStatus: number | null;
-  reason: string | null;
-}
-
-/** Field path → origin comments of the policy file (see sources/policy-origins.ts). */
-export type PolicyOrigins = ReadonlyMap<string, readonly string[]>;
-
-/** `decision` judges the final image, as for a pod template. */
-export function explainImage(
-  policy: CompiledPolicy,
-  input: string,
-  namespace?: string,
-  origins: PolicyOrigins = new Map(),
-): ExplainRecord {
-  return explainDecision(policy, evaluateImage(policy, input, { judge: 'final', namespace }), origins);
-}
-
-/** The record of a decision already made (by `explainImage`, or with a mirror's answer folded in). */
-export function explainDecision(
-  policy: CompiledPolicy,
-  d: ImageDecision,
-  origins: PolicyOrigins = new Map(),
-  mirrorCheck?: MirrorCheckRecord,
-): ExplainRecord {
-  const input = d.input;
-  const r = d.resolved;
-  const record: ExplainRecord = {
-    input,
-    valid: d.error === null,
-    error: d.error === null ? null : { code: d.error.code, message: d.error.message },
-    resolved: r ? formatReference(r) : null,
-    domain: r?.domain ?? null,
-    path: r?.path ?? null,
-    tag: r?.tag ?? null,
-    digest: r?.digest ?? null,
-    final: d.final ? formatReference(d.final) : null,
-    mirror: d.mirror?.source ?? null,
-    decision: d.decision,
-    code: d.code,
-    rule: d.rule,
-    pullSecrets: [...d.pullSecrets],
-    warnings: [...d.warnings],
-    ...(mirrorCheck === undefined ? {} : { mirrorCheck }),
-  };
-  const from = originsOf(policy, input, d, origins);
-  return from.length === 0 ? record : { ...record, origins: from };
-}
-
-/** The field paths of the rules that shaped a decision, each with the origins recorded for it. */
-function originsOf(
-  policy: CompiledPolicy,
-  input: string,
-  d: ImageDecision,
-  origins: PolicyOrigins,
-): string[] {
-  if (origins.size === 0 || d.error !== null) return [];
-  const paths: [string, string][] = [];
-  if (!namesRegistry(input)) {
-    const nameEnd = input.search(/[:@]/);
-    const shortName = nameEnd === -1 ? input : input.slice(0, nameEnd);
-    paths.push(
-      policy.aliases.has(shortName)
-        ? ['short name', `spec.shortNames.aliases.${shortName}`]
-        : ['short name', 'spec.shortNames.registry'],
+/** `registry-gate explain IMAGE… | -`: exit 0 when every image is allowed or exempt, 1 otherwise. */
+export function explainCommand(io: Io, setExitCode: SetExitCode): Command {
+  return new Command('explain')
+    .description(
+      'show how each image resolves, which rule decides, what it becomes and which pull secrets apply',
+    )
+    .argument('<images...>', 'image references, or - to read one per line from stdin')
+    .option('--policy <file>', 'RegistryPolicy YAML (default: the built-in policy)')
+    .option('--namespace <ns>', 'judge as in this namespace (namespace exemptions)')
+    .option('-o, --output <format>', 'text or json (one JSON object per line)', parseOutput, 'text')
+    .option('--check-mirror', 'ask the mirror whether it serves each image (HEAD manifest), and its digest')
+    .option(
+      '--pull-secrets-dir <dir>',
+      'with --check-mirror: credentials, DIR/<secretName>/.dockerconfigjson',
+    )
+    .option('--mirror-ca-file <file>', 'with --check-mirror: PEM CA bundle trusted for mirrors')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  every image is allowed or exempt
+  1  an image would be denied (or is not a valid reference, or, with --check-mirror, not in a mirror that
+     verify: enforce checks)
+  2  a usage error, or a policy that cannot be read or is invalid`,
+    )
+    .action(
+      async (
+        images: string[],
+        opts: { policy?: string; namespace?: string; output: Output } & MirrorFlags,
+      ) => {
+        const policy = await policyFromFile(opts.policy);
+        const inputs =
+          images.length === 1 && images[0] === '-'
+            ? (await io.stdin())
+                .split(/\r?\n/)
+                .filter((l) => l.trim() !== '')
+                .map((l) => l.trim())
+            : images;
+        if (inputs.length === 0)
+          throw new UsageError('no images given: name one or more, or - to read stdin');
+        const origins = await originsFromFile(opts.policy);
+        let records: ExplainRecord[];
+        if (opts.checkMirror === true) {
+          const decisions = inputs.map((image) => decideAsTemplate(policy, image, opts.namespace, undefined));
+          const answers = await askMirrors(policy, decisions, opts);
+          records = decisions.map((d) => {
+            const checked = checkedDecision(policy, d, answers);
+            return explainDecision(policy, checked.decision, origins, checked.check);
+          });
+        } else {
+          records = inputs.map((image) => explainImage(policy, image, opts.namespace, origins));
+        }
+        if (opts.output === 'json') io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        else io.stdout(`${records.map((r) => explainText(r)).join('\n\n')}\n`);
+        if (records.some((r) => r.decision === 'deny')) setExitCode(1);
+      },
     );
-  }
-  if (d.mirror !== null) paths.push(['mirror', `spec.mirrors[${d.mirror.index}]`]);
-  if (d.rule !== null) {
-    const { allowedRegistries, blockedRegistries } = policy.spec.registrySources;
-    const list = d.code === 'REGISTRY_BLOCKED' ? 'blockedRegistries' : 'allowedRegistries';
-    const index =
-      (list === 'blockedRegistries' ? blockedRegistries : allowedRegistries)?.indexOf(d.rule) ?? -1;
-    if (index !== -1) paths.push(['rule', `spec.registrySources.${list}[${index}]`]);
-  }
-  return paths.flatMap(([what, path]) => (origins.get(path) ?? []).map((o) => `${what}: ${o}`));
-}
-
-/** One block per image for people: input -> resolved -> final, what decided, secrets and warnings. */
-export function explainText(record: ExplainRecord): string {
-  const lines = [record.input === '' ? '(empty)' : record.input];
-  const row = (label: string, value: string): void => {
-    lines.push(`  ${label.padEnd(9)} ${value}`);
-  };
-  if (!record.valid) {
-    row('invalid', `${record.error?.message ?? ''} (${record.error?.code ?? ''})`);
-    row('decision', 'deny INVALID_IMAGE_REF');
-    return lines.join('\n');
-  }
-  row('resolved', record.resolved ?? '');
-  const how =
-    record.mirror !== null
-      ? `mirror of ${record.mirror}`
-      : record.final === record.resolved
-        ? 'no rewrite'
-        : 'short name';
-  row('final', `${record.final ?? ''} (${how})`);
-  const why = record.rule === null ? '' : ` by "${record.rule}"`;
-  row(
-    'decision',
-    record.decision === 'deny' ? `deny ${record.code ?? ''}${why}` : `${record.decision}${why}`,
-  );
-  if (record.pullSecrets.length > 0) row('secrets', record.pullSecrets.join(', '));
-  const check = record.mirrorCheck;
-  if (check !== undefined) {
-    // A missing or error reason already names its HTTP status.
-    row(
-      'mirror',
-      check.status === 'found'
-        ? `found ${check.digest ?? ''} (HTTP ${check.httpStatus ?? 200})`
-        : `${check.status}: ${check.reason ?? ''}`,
-    );
-  }
-  for (const w of record.warnings) row('warning', w);
-  for (const o of record.origins ?? []) row('origin', o);
-  return lines.join('\n');
 }

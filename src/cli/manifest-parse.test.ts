@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { InputProblem, SourcedObject } from '../audit/index.js';
+import type { InputProblem, InputObject } from '../audit/index.js';
 import { parseManifests } from './manifest-parse.js';
 
-function parse(text: string): { objects: SourcedObject[]; problems: InputProblem[] } {
-  const objects: SourcedObject[] = [];
+function parse(text: string): { objects: InputObject[]; problems: InputProblem[] } {
+  const objects: InputObject[] = [];
   const problems: InputProblem[] = [];
   parseManifests(text, 'in.yaml', objects, problems);
   return { objects, problems };

@@ -1,5 +1,5 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { flattenDocument, type InputProblem, type SourcedObject } from '../audit/index.js';
+import { flattenDocument, type InputProblem, type InputObject } from '../audit/index.js';
 
 /**
  * Parses one input's text: a YAML multi-document stream, or JSON (`kubectl get -o json`, a `List`). JSON goes
@@ -9,7 +9,7 @@ import { flattenDocument, type InputProblem, type SourcedObject } from '../audit
 export function parseManifests(
   text: string,
   name: string,
-  out: SourcedObject[],
+  out: InputObject[],
   problems: InputProblem[],
 ): void {
   const start = text.search(/\S/);

@@ -5,9 +5,9 @@ import {
   type ImageDecision,
   type MirrorAnswer,
 } from '../policy/index.js';
-import type { MirrorCheckRecord } from './explain.js';
-import { UsageError } from './policy-file.js';
-import { DEFAULT_MIRROR_OPTIONS, MirrorAsker, MirrorOptionError } from './mirror-asker.js';
+import type { MirrorCheckRecord } from './explain-record.js';
+import { UsageError } from './errors.js';
+import { DEFAULT_MIRROR_OPTIONS, MirrorAsker, MirrorOptionError } from '../runtime/mirror-asker.js';
 
 /** `--check-mirror`, `--pull-secrets-dir`, `--mirror-ca-file` of `explain` and `audit`. */
 export interface MirrorFlags {

@@ -1,12 +1,15 @@
+import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { loadPolicyText } from '../policy/index.js';
-import { importOpenShift } from '../sources/openshift.js';
-import { policyDocument, policyText } from '../sources/policy-document.js';
-import { importRegistriesConf } from '../sources/registries-conf.js';
-import type { ImportResult } from '../sources/rules.js';
-import { UsageError } from './policy-file.js';
+import { loadPolicyText, yamlErrorText } from '../policy/index.js';
+import { importOpenShift } from '../policy-import/openshift.js';
+import { policyDocument, policyText } from '../policy-import/policy-document.js';
+import { importRegistriesConf } from '../policy-import/registries-conf.js';
+import type { ImportResult } from '../policy-import/rules.js';
+import { UsageError, reasonOf } from './errors.js';
+import type { Io, SetExitCode } from './io.js';
+import { oneOf } from './options.js';
 
 export const IMPORT_SOURCES = ['openshift', 'registries-conf'] as const;
 export type ImportSource = (typeof IMPORT_SOURCES)[number];
@@ -22,7 +25,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UsageError(`cannot read ${file}: ${reasonOf(err)}`, 'FILE_UNREADABLE', { cause: err });
   }
 }
 
@@ -53,14 +56,46 @@ export async function importPolicy(
       if (!Array.isArray(docs)) return [];
       for (const d of docs) {
         if (d.errors.length > 0)
-          throw new UsageError(`${file}: YAML: ${d.errors[0]?.message.split('\n')[0] ?? ''}`);
+          throw new UsageError(
+            `${file}: YAML ${d.errors[0] ? yamlErrorText(d.errors[0]) : ''}`,
+            'IMPORT_INVALID',
+          );
       }
       return docs.map((d) => ({ file, doc: d.toJS() as unknown })).filter((d) => d.doc !== null);
     });
     result = importOpenShift(documents);
   }
-  if (!result.ok) throw new UsageError(`cannot import:\n${result.errors.map((e) => `  ${e}`).join('\n')}`);
+  if (!result.ok)
+    throw new UsageError(
+      `cannot import:\n${result.errors.map((e) => `  ${e}`).join('\n')}`,
+      'IMPORT_INVALID',
+    );
   const text = policyText(policyDocument(result.rules, { name }));
   const loaded = loadPolicyText(text);
   return { text, policyErrors: loaded.ok ? [] : loaded.errors };
+}
+
+/** `registry-gate policy import FILE…`: node-level documents in, a RegistryPolicy out. */
+export function policyImportCommand(io: Io, setExitCode: SetExitCode): Command {
+  return new Command('import')
+    .description(
+      'print a RegistryPolicy made from OpenShift image config (Image, ICSP, IDMS, ITMS) or registries.conf/shortnames.conf',
+    )
+    .argument('<files...>')
+    .option(
+      '--from <source>',
+      'openshift or registries-conf (default: registries-conf for *.conf/*.toml files)',
+      oneOf(IMPORT_SOURCES),
+    )
+    .option('--name <name>', 'metadata.name of the policy', 'imported')
+    .action(async (files: string[], opts: { from?: ImportSource; name: string }) => {
+      const out = await importPolicy(files, opts.from ?? guessSource(files), opts.name);
+      io.stdout(out.text);
+      if (out.policyErrors.length > 0) {
+        io.stderr(
+          `registry-gate: the imported policy is not valid:\n${out.policyErrors.map((e) => `  ${e}\n`).join('')}`,
+        );
+        setExitCode(1);
+      }
+    });
 }

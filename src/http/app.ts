@@ -2,37 +2,20 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import {
-  mutate,
-  validate,
-  evaluateRequest,
-  mirrorLookups,
-  withMirrorAnswers,
-  DecisionCache,
+  admit,
   MirrorMemo,
-  type DecideImage,
-  type RequestEvaluation,
-  readAdmissionReview,
-  reviewResponse,
-  clip,
   type AdmissionOutcome,
-  type AdmissionContext,
   type AdmissionRequest,
+  type MirrorQuestions,
+  type Webhook,
 } from '../admission/index.js';
-import {
-  MODES,
-  asksMirrors,
-  type CompiledPolicy,
-  type ImageContext,
-  type MirrorAnswer,
-  type MirrorLookup,
-  type Mode,
-} from '../policy/index.js';
+import { clip, DecisionCache } from '../engine/index.js';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { MODES, type CompiledPolicy, type Mode } from '../policy/index.js';
 import { readJsonBody, type BodyLimits } from './body.js';
 import { BodyBudget } from './body-budget.js';
 import { kindLabel, statusLabel } from './labels.js';
 import { REQUEST_LIMITS, type RequestLimits } from './limits.js';
-import type { Metrics } from './metrics.js';
-import type { PolicyStore } from './policy-store.js';
 import { ClientError, bodyFacts, refusalHeaders } from './refusal.js';
 
 export interface Readiness {
@@ -40,10 +23,27 @@ export interface Readiness {
   readonly checks: Readonly<Record<string, string>>;
 }
 
+/** The policy in force, read once per request (the server's PolicyStore). */
+export interface PolicyInForce {
+  readonly active: { readonly policy: CompiledPolicy; readonly generation: number } | null;
+}
+
+/** What the app counts and serves on `/metrics` (the server's Metrics, src/runtime/metrics.ts, has it). */
+export interface AppMetrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'webhook' | 'kind' | 'operation' | 'decision' | 'mode'>;
+  readonly rewrites: Counter<'source' | 'mirror'>;
+  readonly latency: Histogram<'webhook'>;
+  readonly badRequests: Counter<'status'>;
+  readonly shed: Counter<'reason'>;
+  /** Read when /metrics is scraped: the bytes of admission bodies in flight. */
+  inflightBodyBytesSource: () => number;
+}
+
 export interface AppDependencies {
   readonly logger: Logger;
-  readonly store: PolicyStore;
-  readonly metrics: Metrics;
+  readonly store: PolicyInForce;
+  readonly metrics: AppMetrics;
   readonly readiness: () => Readiness;
   /** Body size, in-flight bytes and body time limits (docs/reliability.md); REQUEST_LIMITS when absent. */
   readonly limits?: Partial<RequestLimits>;
@@ -54,21 +54,6 @@ export interface AppDependencies {
   /** Asks mirrors (`verify`, `pin`), within the review's budget; absent: no mirror is ever asked. */
   readonly mirrors?: MirrorQuestions;
 }
-
-/** What admission needs of the registry adapter: one review's look-ups, answered (src/cli/serve-mirrors.ts). */
-export interface MirrorQuestions {
-  ask(lookups: readonly MirrorLookup[]): Promise<Map<string, MirrorAnswer>>;
-}
-
-type Webhook = 'mutate' | 'validate';
-const handlers: Record<
-  Webhook,
-  (p: CompiledPolicy, r: AdmissionRequest, m: Mode, c: AdmissionContext) => AdmissionOutcome
-> = {
-  mutate,
-  validate: (p, r, m, c) => validate(p, r, m, c.decide, c.evaluation),
-};
-const NOTHING_MISSING: ReadonlySet<string> = new Set();
 
 /**
  * The webhook's routes. `POST /mutate` and `/validate` answer with the policy's mode; `/mutate/<mode>` and
@@ -97,7 +82,7 @@ export function createApp(deps: AppDependencies): RequestListener {
       rest(req, res);
       return;
     }
-    admit(deps, { body, budget, decisions, mirrorMemo, admissionLog }, route, req, res).catch(
+    answerAdmission(deps, { body, budget, decisions, mirrorMemo, admissionLog }, route, req, res).catch(
       (err: unknown) => fail(deps, req, res, err),
     );
   };
@@ -133,7 +118,7 @@ function admissionRoute(url: string): AdmissionRoute | null {
   return { webhook: match[1]!.toLowerCase() as Webhook, mode };
 }
 
-async function admit(
+async function answerAdmission(
   deps: AppDependencies,
   hot: HotPath,
   route: AdmissionRoute,
@@ -167,51 +152,18 @@ async function admit(
   // The policy in force when the body arrived answers the request, even if a reload lands meanwhile.
   const active = deps.store.active;
   if (active === null) throw new ClientError(503, 'no valid policy is loaded yet');
-  const review = readAdmissionReview(body.value);
-  if (!review.ok) throw malformed(review.reason);
-  const mode = (modeParam as Mode | undefined) ?? active.policy.spec.mode;
-  const missingPullSecrets = deps.missingPullSecrets?.() ?? NOTHING_MISSING;
-  const { decisions } = hot;
-  const decide: DecideImage | undefined =
-    decisions === null
-      ? undefined
-      : (image: string, context: ImageContext) =>
-          decisions.decide(active.generation, active.policy, image, context);
-  // In audit mode the mutating webhook changes nothing, so it has nothing to pin and nothing to ask.
-  const asks =
-    deps.mirrors !== undefined && asksMirrors(active.policy) && !(webhook === 'mutate' && mode === 'audit');
-  const evaluation =
-    deps.mirrors !== undefined && asks
-      ? await askMirrors(deps.mirrors, hot.mirrorMemo, active.policy, review.request, webhook, decide)
-      : undefined;
-  const outcome = handlers[webhook](active.policy, review.request, mode, {
-    missingPullSecrets,
-    decide,
-    evaluation,
+  const admission = await admit(webhook, body.value, {
+    policy: active.policy,
+    mode: modeParam as Mode | undefined,
+    missingPullSecrets: deps.missingPullSecrets?.(),
+    decide: hot.decisions?.for(active.generation, active.policy),
+    mirrors: deps.mirrors,
+    mirrorMemo: hot.mirrorMemo,
   });
-  if (outcome.evaluation.kind === 'malformed') throw malformed(outcome.evaluation.reason);
+  if (!admission.ok) throw malformed(admission.reason);
   raw = null;
-  sendJson(res, 200, reviewResponse(outcome.response));
-  record(deps, hot.admissionLog, webhook, review.request, outcome, active.generation, started);
-}
-
-/**
- * The asynchronous step between two pure ones: the request evaluated, the look-ups it needs
- * (admission/mirror-answers.ts) asked within the budget, and the answers folded into the evaluation that mutate
- * or validate then answer from (so the object is walked once).
- */
-async function askMirrors(
-  mirrors: MirrorQuestions,
-  memo: MirrorMemo,
-  policy: CompiledPolicy,
-  request: AdmissionRequest,
-  webhook: Webhook,
-  decide: DecideImage | undefined,
-): Promise<RequestEvaluation> {
-  const evaluation = evaluateRequest(policy, request, webhook, decide);
-  const lookups = mirrorLookups(policy, evaluation, webhook, memo);
-  if (lookups.length === 0) return evaluation;
-  return withMirrorAnswers(evaluation, await mirrors.ask(lookups), webhook, memo);
+  sendJson(res, 200, admission.review);
+  record(deps, hot.admissionLog, webhook, admission.request, admission.outcome, active.generation, started);
 }
 
 function sendJson(

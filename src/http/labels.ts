@@ -1,4 +1,4 @@
-import { POD_BEARING_KINDS } from '../admission/index.js';
+import { POD_BEARING_KINDS } from '../engine/index.js';
 
 /**
  * Metric label values that come from a request, each from a closed set: every distinct value is a new time

@@ -1,18 +1,22 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
-import type { ServingCertificate } from './certificates.js';
+/** PEM certificate chain and private key of the serving certificate. */
+export interface TlsPair {
+  readonly cert: string;
+  readonly key: string;
+}
 
 export interface ServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly certificate: ServingCertificate;
+  readonly certificate: TlsPair;
 }
 
 export interface RunningServer {
   readonly port: number;
   /** Swaps the serving certificate for new connections; connections already open finish undisturbed. */
-  useCertificate(certificate: ServingCertificate): void;
+  useCertificate(certificate: TlsPair): void;
   /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections; resolves when all are done. */
   drain(timeoutMs: number): Promise<void>;
   readonly draining: boolean;

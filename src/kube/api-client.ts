@@ -1,7 +1,7 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { KubeApiError } from './api-error.js';
+import { loadKubeConfig } from './kube-config.js';
 
 /** Read-only access to the API server: GET a path, get its JSON. */
 export interface KubeReader {
@@ -24,29 +24,8 @@ const TIMEOUT_MS = 60_000;
  * and an audit must see exactly what the apiserver stores, as the webhook does.
  */
 export function connect(connection: KubeConnection): KubeReader {
-  const kc = new KubeConfig();
-  try {
-    if (connection.kubeconfig !== undefined) kc.loadFromFile(connection.kubeconfig);
-    else kc.loadFromDefault();
-  } catch (err) {
-    // client-node throws plain errors for an unreadable or unparsable file.
-    const which = connection.kubeconfig ?? 'the kubeconfig';
-    throw new KubeApiError(
-      `cannot load ${which}: ${err instanceof Error ? err.message : String(err)}`,
-      null,
-      {
-        cause: err,
-      },
-    );
-  }
-  if (connection.context !== undefined) {
-    if (kc.getContextObject(connection.context) === null)
-      throw new KubeApiError(`the kubeconfig has no context "${connection.context}"`, null);
-    kc.setCurrentContext(connection.context);
-  }
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new KubeApiError('the kubeconfig names no current cluster', null);
-  const server = cluster.server.replace(/\/+$/, '');
+  const kc = loadKubeConfig(connection.kubeconfig, { context: connection.context });
+  const server = (kc.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
 
   return {
     server,
@@ -57,13 +36,23 @@ export function connect(connection: KubeConnection): KubeReader {
         headers: { Accept: 'application/json' },
         timeout: TIMEOUT_MS,
       };
-      await kc.applyToHTTPSOptions(options);
+      try {
+        await kc.applyToHTTPSOptions(options);
+      } catch (err) {
+        // An `http:` server without insecure-skip-tls-verify, a client certificate file that is gone, …
+        const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+        throw new KubeApiError(`cannot use the kubeconfig for ${server}: ${reason}`, null, {
+          code: 'KUBECONFIG_INVALID',
+          cause: err,
+        });
+      }
       const { status, body } = await send(url, options);
       if (status >= 200 && status < 300) {
         try {
           return JSON.parse(body) as unknown;
         } catch (err) {
           throw new KubeApiError(`GET ${path}: the API server sent something that is not JSON`, status, {
+            code: 'API_BAD_ANSWER',
             cause: err,
           });
         }

@@ -30,13 +30,30 @@ export function describeApiError(err: unknown): string {
   return `HTTP ${status}${reason}`;
 }
 
-/** A failed call to the API server, said the way a person can act on it. */
+/** Stable codes of what can go wrong between the CLI and a cluster (docs/auditing.md "Exit codes"). */
+export type KubeErrorCode =
+  /** No kubeconfig anywhere (and not in a Pod). */
+  | 'KUBECONFIG_MISSING'
+  /** A kubeconfig that cannot be read or used: unreadable, unparsable, no such context, no cluster. */
+  | 'KUBECONFIG_INVALID'
+  /** The API server could not be reached, or did not answer in time. */
+  | 'API_UNREACHABLE'
+  /** The API server answered with an error status (RBAC, not found, …); `status` has it. */
+  | 'API_REFUSED'
+  /** The API server answered with something that is not what was asked for. */
+  | 'API_BAD_ANSWER'
+  /** What the cluster holds is not usable (a policy ConfigMap without the key, or with an invalid policy). */
+  | 'CLUSTER_CONTENT';
+
+/** A failed call to the API server, said the way a person can act on it, with a stable code. */
 export class KubeApiError extends Error {
+  readonly code: KubeErrorCode;
   constructor(
     message: string,
     readonly status: number | null,
-    options?: { cause?: unknown },
+    options: { cause?: unknown; code?: KubeErrorCode } = {},
   ) {
-    super(message, options);
+    super(message, { cause: options.cause });
+    this.code = options.code ?? (status === null ? 'API_UNREACHABLE' : 'API_REFUSED');
   }
 }

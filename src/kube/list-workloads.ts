@@ -1,4 +1,5 @@
-import { flattenDocument, type InputProblem, type SourcedObject } from '../audit/index.js';
+import { flattenDocument, type InputProblem, type InputObject } from '../audit/index.js';
+import { isRecord } from '../policy/index.js';
 import type { KubeReader } from './api-client.js';
 import { KubeApiError } from './api-error.js';
 import { collectionPath, POD_BEARING_RESOURCES, type ResourcePath } from './pod-bearing-resources.js';
@@ -27,8 +28,8 @@ export interface ListOptions {
  * `continue` (https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks)
  * so that neither the apiserver nor we hold one huge response. Only GET: the audit changes nothing.
  */
-export async function listWorkloads(api: KubeReader, options: ListOptions): Promise<SourcedObject[]> {
-  const objects: SourcedObject[] = [];
+export async function listWorkloads(api: KubeReader, options: ListOptions): Promise<InputObject[]> {
+  const objects: InputObject[] = [];
   const problems: InputProblem[] = [];
   for (const [index, resource] of POD_BEARING_RESOURCES.entries()) {
     const path = collectionPath(resource, options.namespace);
@@ -47,7 +48,7 @@ export async function listWorkloads(api: KubeReader, options: ListOptions): Prom
           throw new KubeApiError(
             `${err.message} (listing ${resource.resource} took longer than the apiserver keeps a list consistent; run again, or raise --chunk-size)`,
             410,
-            { cause: err },
+            { cause: err, code: err.code },
           );
         throw err;
       }
@@ -76,11 +77,7 @@ export async function listWorkloads(api: KubeReader, options: ListOptions): Prom
   return objects;
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
+const asRecord = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : {});
 
 function continueToken(page: unknown): string | undefined {
   const metadata = asRecord(page)['metadata'];

@@ -9,6 +9,7 @@ import {
   type ObjectCache,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { loadKubeConfig } from './kube-config.js';
 
 /** The four cluster-scoped kinds the nodes read their image configuration from (RBAC: manifests/overlays/openshift-live). */
 export const OPENSHIFT_IMAGE_KINDS = [
@@ -33,11 +34,9 @@ export interface FollowOptions {
   readonly retryMs?: number;
 }
 
-/** In-cluster when running in a Pod, else $KUBECONFIG or ~/.kube/config, as kubectl does. */
+/** $KUBECONFIG, else ~/.kube/config, else the Pod's service account, as kubectl finds them. */
 export function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
+  return loadKubeConfig(null);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { POD_BEARING_KINDS } from '../admission/index.js';
+import { POD_BEARING_KINDS } from '../engine/index.js';
 import { collectionPath, POD_BEARING_RESOURCES } from './pod-bearing-resources.js';
 
 describe('POD_BEARING_RESOURCES', () => {

@@ -7,7 +7,7 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Metrics } from '../http/metrics.js';
+import type { PullSecretMetrics } from './pull-secret-metrics.js';
 import type { RegistryPolicy } from '../policy/index.js';
 import { COPY_SELECTOR } from '../pull-secrets/labels.js';
 import { planCopies, type CopyAction } from '../pull-secrets/reconcile.js';
@@ -29,7 +29,7 @@ export interface PullSecretControllerOptions {
   readonly leaseName: string;
   readonly leaseDurationSeconds: number;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: PullSecretMetrics;
   /** A full pass even without events, to retry what failed and re-check conflicts. */
   readonly resyncIntervalMs?: number;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Metrics } from '../http/metrics.js';
+import type { PullSecretMetrics } from './pull-secret-metrics.js';
 import type { SourceStatus } from '../pull-secrets/reconcile.js';
 import { refKey } from '../pull-secrets/types.js';
 
@@ -13,7 +13,7 @@ export class SourceReport {
 
   constructor(
     private readonly logger: Logger,
-    private readonly metrics: Metrics,
+    private readonly metrics: PullSecretMetrics,
   ) {}
 
   note(statuses: readonly SourceStatus[]): void {

@@ -23,7 +23,7 @@ export function compilePolicy(spec: RegistryPolicy, errors: FieldErrors): Compil
     list.forEach((text, i) => {
       const parsed = parseRegistryEntry(text, { allowTagAndDigest });
       if (parsed.ok) index.add(parsed.entry, text);
-      else errors.add(`${path}[${i}]`, parsed.message);
+      else errors.add(`${path}[${i}]`, parsed.reason);
     });
     return index;
   };
@@ -60,7 +60,7 @@ export function compilePolicy(spec: RegistryPolicy, errors: FieldErrors): Compil
     if (rule.registry === '') return; // reported as required by readPolicy
     const parsed = parseRegistryEntry(rule.registry, { allowTagAndDigest: false });
     if (parsed.ok) pullSecrets.add(parsed.entry, { order: i, secretName: rule.secretName });
-    else errors.add(`spec.pullSecrets[${i}].registry`, parsed.message);
+    else errors.add(`spec.pullSecrets[${i}].registry`, parsed.reason);
   });
 
   checkPullSecretSources(spec, errors);
@@ -132,9 +132,9 @@ function compileMirrors(
     }
     const source = parseRegistryEntry(rule.source, { allowTagAndDigest: false });
     const mirror = parseRegistryEntry(rule.mirror, { allowTagAndDigest: false });
-    if (!source.ok) errors.add(`${path}.source`, source.message);
+    if (!source.ok) errors.add(`${path}.source`, source.reason);
     else if (source.entry.wildcard) errors.add(`${path}.source`, 'a mirror source cannot be a wildcard');
-    if (!mirror.ok) errors.add(`${path}.mirror`, mirror.message);
+    if (!mirror.ok) errors.add(`${path}.mirror`, mirror.reason);
     else if (mirror.entry.wildcard) errors.add(`${path}.mirror`, 'a mirror cannot be a wildcard');
     if (!source.ok || !mirror.ok || source.entry.wildcard || mirror.entry.wildcard) return;
     if (source.entry.path.length > 0 && mirror.entry.path.length === 0) {

@@ -19,7 +19,7 @@ export interface RegistryEntry {
   readonly digest: string | null;
 }
 
-export type EntryResult = { ok: true; entry: RegistryEntry } | { ok: false; message: string };
+export type EntryResult = { ok: true; entry: RegistryEntry } | { ok: false; reason: string };
 
 export interface EntryOptions {
   /** Mirror sources and pull-secret prefixes name repositories, never single tags or digests. */
@@ -27,7 +27,7 @@ export interface EntryOptions {
 }
 
 export function parseRegistryEntry(text: string, options: EntryOptions): EntryResult {
-  const fail = (why: string): EntryResult => ({ ok: false, message: `"${text}": ${why}` });
+  const fail = (why: string): EntryResult => ({ ok: false, reason: `"${text}": ${why}` });
   if (text.length === 0) return fail('empty entry');
   if (text.startsWith('*.')) {
     const suffix = text.slice(2);

@@ -18,7 +18,7 @@ export interface ImageContext {
 }
 
 /**
- * Decides one image, as DESIGN.md "The decision for one image" describes: parse, resolve short names, rewrite to
+ * Decides one image, as docs/policy.md "How one image is decided" describes: parse, resolve short names, rewrite to
  * the mirror, judge the registry, pick pull secrets. Pure: the webhook, `explain` and `audit` all call this.
  *
  * @example evaluateImage(policy, 'nginx:1.27', { judge: 'final' }).final // registry.mycorp.com/dockerhub/library/nginx:1.27
@@ -179,10 +179,13 @@ function judgeRegistry(
   return allowed ? { code: null, rule: allowed.value } : { code: 'REGISTRY_NOT_ALLOWED', rule: null };
 }
 
-/** The mirror reference the user should write instead, when the policy has one that it would allow. */
+/**
+ * The reference the user should write instead, when the policy would allow it: the mirror's, or else the short
+ * name as the policy resolves it (a Pod that kept `tools:2` where an alias names an allowed registry).
+ */
 function suggestFix(policy: CompiledPolicy, resolved: ImageReference, denied: ImageReference): string | null {
-  const candidate = rewriteToMirror(policy, resolved)?.ref;
-  if (candidate === undefined || formatReference(candidate) === formatReference(denied)) return null;
+  const candidate = rewriteToMirror(policy, resolved)?.ref ?? resolved;
+  if (formatReference(candidate) === formatReference(denied)) return null;
   return judgeRegistry(policy, imageKey(candidate)).code === null ? formatReference(candidate) : null;
 }
 

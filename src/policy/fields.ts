@@ -1,3 +1,5 @@
+import { distance } from 'fastest-levenshtein';
+
 /**
  * A tiny reader for untrusted documents that records every problem with its field path
  * (`spec.mirrors[2].source: …`) instead of stopping at the first, as cert-manager's config validation does.
@@ -11,7 +13,8 @@ export class FieldErrors {
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not an array. The one such check of the code base (documents, reviews, objects). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -32,7 +35,7 @@ export class MapReader {
 
   static of(value: unknown, path: string, errors: FieldErrors): MapReader | null {
     if (value === undefined || value === null) return new MapReader({}, path, errors);
-    if (!isObject(value)) {
+    if (!isRecord(value)) {
       errors.add(path, `must be a map, not ${describe(value)}`);
       return null;
     }
@@ -110,10 +113,30 @@ export class MapReader {
     return v;
   }
 
-  /** Call last: reports every key that no reader asked for. */
+  /** Call last: reports every key that no reader asked for, with the known field it most likely meant. */
   rejectUnknown(): void {
     for (const key of Object.keys(this.value)) {
-      if (!this.seen.has(key)) this.errors.add(this.at(key), 'unknown field');
+      if (this.seen.has(key)) continue;
+      const meant = didYouMean(key, [...this.seen]);
+      this.errors.add(
+        this.at(key),
+        meant === null ? 'unknown field' : `unknown field (did you mean "${meant}"?)`,
+      );
     }
   }
+}
+
+/**
+ * The known field closest to a misspelled one, when it is close enough to be a typo: the same letters in
+ * another case, or at most a third of the word's letters away (`allowedRegistry`, `registrysources`), as
+ * commander suggests options. Null when nothing is that close.
+ */
+export function didYouMean(key: string, known: readonly string[]): string | null {
+  let best: { field: string; cost: number } | null = null;
+  for (const field of known) {
+    const cost = field.toLowerCase() === key.toLowerCase() ? 0 : distance(key, field);
+    if (cost <= Math.max(1, Math.floor(field.length / 3)) && (best === null || cost < best.cost))
+      best = { field, cost };
+  }
+  return best?.field ?? null;
 }

@@ -5,6 +5,9 @@ export { evaluateImage, type ImageContext } from './evaluate.js';
 export { loadPolicy, loadPolicyText, type PolicyResult } from './load.js';
 export { unrestrictedReason } from './restriction.js';
 export { MODES, type Mode, type RegistryPolicy } from './types.js';
+export { isRecord } from './fields.js';
+export { didYouMean } from './fields.js';
+export { yamlErrorText } from './yaml-errors.js';
 export type { MirrorAnswer } from './mirror-answer.js';
 export {
   applyMirrorAnswer,

@@ -226,3 +226,35 @@ describe('pull secret sources', () => {
     ]);
   });
 });
+
+describe('a misspelled field names the one it most likely meant', () => {
+  it.each([
+    [
+      '  registrySources: {allowedRegistry: [a.io]}',
+      'spec.registrySources.allowedRegistry: unknown field (did you mean "allowedRegistries"?)',
+    ],
+    ['  mirros: []', 'spec.mirros: unknown field (did you mean "mirrors"?)'],
+    ['  RewriteTemplates: true', 'spec.RewriteTemplates: unknown field (did you mean "rewriteTemplates"?)'],
+    [
+      '  pullSecrets: [{registry: a.io, secretName: s, secretname: t}]',
+      'spec.pullSecrets[0].secretname: unknown field (did you mean "secretName"?)',
+    ],
+    ['  colour: blue', 'spec.colour: unknown field'],
+  ])('%s', (spec, message) => {
+    expect(errorsOf(spec)).toEqual([message]);
+  });
+
+  it('at the top of the document too', () => {
+    const result = loadPolicyText('apiVersion: registry-gate.io/v1alpha1\nkind: RegistryPolicy\nspecs: {}\n');
+    expect(result.ok ? [] : result.errors).toContain('specs: unknown field (did you mean "spec"?)');
+  });
+});
+
+describe('YAML syntax errors', () => {
+  it('say where, and end on what is wrong rather than a dangling colon', () => {
+    const result = loadPolicyText(header + '  mode: enforce\n   mirrors: []\n');
+    const errors = result.ok ? [] : result.errors;
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).toMatch(/^\(yaml\) line \d+, column \d+: \S.*[^:]$/);
+  });
+});

@@ -3,6 +3,7 @@ import type { CompiledPolicy } from './compiled.js';
 import { compilePolicy } from './compile.js';
 import { FieldErrors } from './fields.js';
 import { readPolicy } from './read.js';
+import { yamlErrorText } from './yaml-errors.js';
 
 export type PolicyResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: string[] };
 
@@ -19,7 +20,7 @@ export function loadPolicy(doc: unknown): PolicyResult {
 export function loadPolicyText(text: string): PolicyResult {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => `(yaml) ${e.message.split('\n')[0] ?? e.message}`) };
+    return { ok: false, errors: doc.errors.map((e) => `(yaml) ${yamlErrorText(e)}`) };
   }
   return loadPolicy(doc.toJS());
 }

@@ -1,4 +1,4 @@
-import { FieldErrors, MapReader, isObject } from './fields.js';
+import { FieldErrors, MapReader, didYouMean, isRecord } from './fields.js';
 import {
   MODES,
   ON_ERROR,
@@ -30,7 +30,7 @@ export function isNamespaceName(name: string): boolean {
  * its field path. Meaning (entries, cross-field rules) is checked by compilePolicy.
  */
 export function readPolicy(doc: unknown, errors: FieldErrors): RegistryPolicy | null {
-  if (!isObject(doc)) {
+  if (!isRecord(doc)) {
     errors.add('(document)', 'must be a RegistryPolicy map');
     return null;
   }
@@ -47,8 +47,11 @@ export function readPolicy(doc: unknown, errors: FieldErrors): RegistryPolicy | 
   metadata?.raw('annotations');
   metadata?.rejectUnknown();
   const spec = MapReader.of(top.raw('spec'), 'spec', errors);
+  const topLevel = ['apiVersion', 'kind', 'metadata', 'spec'];
   for (const key of Object.keys(doc)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec'].includes(key)) errors.add(key, 'unknown field');
+    if (topLevel.includes(key)) continue;
+    const meant = didYouMean(key, topLevel);
+    errors.add(key, meant === null ? 'unknown field' : `unknown field (did you mean "${meant}"?)`);
   }
   if (spec === null) return null;
 

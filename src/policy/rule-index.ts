@@ -41,7 +41,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
  * Registry entries indexed by host, then port, then whole path component, so that finding every entry that
  * covers an image costs a few map look-ups whatever the number of entries (10 or 10,000).
  *
- * Matching rules (DESIGN.md step 4): a path entry covers an image only on whole components (`quay.io/org` covers
+ * Matching rules (docs/policy.md, "Entries and how they match"): a path entry covers an image only on whole components (`quay.io/org` covers
  * `quay.io/org/app`, not `quay.io/organisation/app`); an entry without a port covers its host on every port, one
  * with a port only that port; `*.domain` covers every subdomain at any depth but not the domain itself; a tag or
  * digest entry covers only that exact tag or digest.

@@ -31,7 +31,8 @@ export interface MirrorVerification {
 
 export interface MirrorRule extends MirrorRoute, MirrorVerification {}
 
-export interface SecretSource {
+/** A Secret by namespace and name: where `pullSecrets[].from` copies are made from (the "source Secret"). */
+export interface SecretRef {
   readonly namespace: string;
   readonly name: string;
 }
@@ -39,7 +40,7 @@ export interface SecretSource {
 export interface PullSecretRule {
   readonly registry: string;
   readonly secretName: string;
-  readonly from: SecretSource | null;
+  readonly from: SecretRef | null;
 }
 
 export interface RegistrySources {

@@ -1,4 +1,5 @@
 import { canonicalHost, splitHostPort } from '../policy/host.js';
+import { isRecord } from '../policy/index.js';
 import type { SecretSnapshot } from './types.js';
 
 export const DOCKER_CONFIG_JSON_TYPE = 'kubernetes.io/dockerconfigjson';
@@ -62,13 +63,13 @@ function readAuths(encoded: string): Record<string, unknown> | string {
   } catch {
     return `${DOCKER_CONFIG_JSON_KEY} is not JSON`;
   }
-  const auths = isMap(parsed) ? parsed['auths'] : undefined;
-  if (!isMap(auths)) return `${DOCKER_CONFIG_JSON_KEY} has no "auths" map`;
+  const auths = isRecord(parsed) ? parsed['auths'] : undefined;
+  if (!isRecord(auths)) return `${DOCKER_CONFIG_JSON_KEY} has no "auths" map`;
   return auths;
 }
 
 function hasCredentials(entry: unknown): boolean {
-  if (!isMap(entry)) return false;
+  if (!isRecord(entry)) return false;
   const text = (key: string): string => (typeof entry[key] === 'string' ? entry[key] : '');
   if (text('auth') !== '') return Buffer.from(text('auth'), 'base64').toString('utf8').includes(':');
   return (text('username') !== '' && text('password') !== '') || text('identitytoken') !== '';
@@ -102,8 +103,4 @@ function hostsMatch(pattern: string, host: string): boolean {
   const p = pattern.split('.');
   const h = host.split('.');
   return p.length === h.length && p.every((label, i) => label === '*' || label === h[i]);
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,11 +1,10 @@
+import type { SecretRef } from '../policy/types.js';
+
 /**
  * The facts the pull-secret reconciler works on, as plain data: the Kubernetes adapter (src/kube/) reduces the
  * informers' objects to these shapes, so the decisions below can be tested without a cluster.
  */
-export interface SecretRef {
-  readonly namespace: string;
-  readonly name: string;
-}
+export type { SecretRef };
 
 export interface SecretSnapshot extends SecretRef {
   readonly type: string;

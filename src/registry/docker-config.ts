@@ -1,4 +1,5 @@
 import { keyCovers } from '../pull-secrets/docker-config.js';
+import { isRecord } from '../policy/index.js';
 
 /** A user name and password (a robot account, or `<token>` as the password of a token-only registry). */
 export interface BasicCredentials {
@@ -26,7 +27,7 @@ export type CredentialLookup =
  */
 export function credentialsFor(config: unknown, repository: string): CredentialLookup {
   const fail = (code: CredentialProblem, message: string): CredentialLookup => ({ ok: false, code, message });
-  if (!isMap(config) || !isMap(config['auths'])) return fail('MALFORMED', 'has no "auths" map');
+  if (!isRecord(config) || !isRecord(config['auths'])) return fail('MALFORMED', 'has no "auths" map');
   const keys = Object.keys(config['auths'])
     .filter((key) => keyCovers(key, repository))
     .sort((a, b) => (schemeless(a) < schemeless(b) ? 1 : schemeless(a) > schemeless(b) ? -1 : 0));
@@ -34,7 +35,7 @@ export function credentialsFor(config: unknown, repository: string): CredentialL
   if (key === undefined) return fail('NO_ENTRY', `auths has no entry for ${repository}`);
   const entry = config['auths'][key];
   const text = (field: string): string =>
-    isMap(entry) && typeof entry[field] === 'string' ? entry[field] : '';
+    isRecord(entry) && typeof entry[field] === 'string' ? entry[field] : '';
   if (text('auth') !== '') {
     const decoded = Buffer.from(text('auth'), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -63,8 +64,4 @@ export function parseDockerConfig(
 
 function schemeless(key: string): string {
   return key.replace(/^https?:\/\//i, '');
-}
-
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
-import { startWebhook, type ServeOptions, type Webhook } from '../../src/cli/serve.js';
+import { startWebhook, type ServeOptions, type Webhook } from '../../src/runtime/webhook.js';
 
 export interface TestWebhook {
   readonly url: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MIRROR_OPTIONS } from '../../src/cli/serve-mirrors.js';
+import { DEFAULT_MIRROR_OPTIONS } from '../../src/runtime/mirror-verification.js';
 import { decodePatch, podReview, type AdmissionReviewBody, type ReviewAnswer } from '../helpers/fixtures.js';
 import { freePort, startDelayProxy } from '../helpers/registry-faults.js';
 import { labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MIRROR_OPTIONS } from '../../src/cli/serve-mirrors.js';
+import { DEFAULT_MIRROR_OPTIONS } from '../../src/runtime/mirror-verification.js';
 import { freePort } from '../helpers/registry-faults.js';
 import { ROBOT, labTools, startRegistryLab, type RegistryLab } from '../helpers/registry-lab.js';
 import { startTestWebhook, type TestWebhook } from '../helpers/webhook.js';

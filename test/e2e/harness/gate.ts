@@ -11,7 +11,7 @@ const WEBHOOK_CONFIGURATIONS = [
   'validatingwebhookconfiguration/registry-gate',
 ];
 
-/** Longer than the server's log flush interval (src/cli/program.ts: 200 ms). */
+/** Longer than the server's log flush interval (src/main.ts: 200 ms). */
 const LOG_FLUSH_WAIT_MS = 300;
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -32,6 +32,29 @@ export function exportPolicy(spec: RegistryPolicy, format: ExportFormat): Export
 }
 
 /**
+ * How a blocked source's mirrors read as one `[[registry]]` whose location replaces the prefix: one mirror for
+ * every pull becomes the location; a tag-only and a digest-only mirror become the location (tags) and a
+ * digest-only mirror before it. Null when that cannot be said so (one kind of pull only: the other must stay
+ * refused, which is `blocked = true` with the mirror, as the Machine Config Operator writes NeverContactSource).
+ */
+function rewriteWithoutFallback(
+  rules: readonly MirrorRoute[],
+): { location: string; mirror?: { location: string; 'pull-from-mirror': string } } | null {
+  const all = rules.find((r) => !r.digestOnly && !r.tagOnly);
+  if (all !== undefined) return { location: all.mirror };
+  const tags = rules.find((r) => r.tagOnly);
+  const digests = rules.find((r) => r.digestOnly);
+  if (tags === undefined || digests === undefined) return null;
+  return { location: tags.mirror, mirror: { location: digests.mirror, 'pull-from-mirror': 'digest-only' } };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
+
+/**
  * `verify`, `pin` and `onError` are admission-time checks against the mirror: no node format has them (a node pulls
  * what the Pod names, which `pin: digest` already made a digest). Said once per entry that sets one, and left out.
  */
@@ -64,6 +87,8 @@ interface RegistryTable {
 
 function registriesConf(spec: RegistryPolicy, notes: string[]): string {
   const tables = new Map<string, RegistryTable>();
+  /** Blocked sources written as a `location` (their rewrite has no fallback): not flagged blocked again. */
+  const rewritten = new Set<string>();
   const table = (prefix: string): RegistryTable => {
     let t = tables.get(prefix);
     if (t === undefined) {
@@ -73,12 +98,23 @@ function registriesConf(spec: RegistryPolicy, notes: string[]): string {
     }
     return t;
   };
-  for (const rule of spec.mirrors) {
-    const t = table(rule.source);
-    t.mirror = [...(t.mirror ?? []), { location: rule.mirror, 'pull-from-mirror': pullFromMirror(rule) }];
+  const blockedSources = new Set(spec.registrySources.blockedRegistries ?? []);
+  for (const [source, rules] of groupBy(spec.mirrors, (m) => m.source)) {
+    const t = table(source);
+    const noFallback = blockedSources.has(source) ? rewriteWithoutFallback(rules) : null;
+    if (noFallback !== null) {
+      // The source is blocked: the nodes must never go back to it. A `location` says exactly that, in every
+      // version of containers/image; a mirror with pull-from-mirror = "all" would fall back to the source.
+      t.location = noFallback.location;
+      if (noFallback.mirror !== undefined) t.mirror = [noFallback.mirror];
+      rewritten.add(source);
+      continue;
+    }
+    t.mirror = rules.map((rule) => ({ location: rule.mirror, 'pull-from-mirror': pullFromMirror(rule) }));
   }
   const flag = (list: readonly string[], field: 'blocked' | 'insecure'): void => {
     for (const text of list) {
+      if (field === 'blocked' && rewritten.has(text)) continue; // its location already keeps the nodes off it
       const parsed = parseRegistryEntry(text, { allowTagAndDigest: true });
       if (parsed.ok && (parsed.entry.tag !== null || parsed.entry.digest !== null)) {
         notes.push(

@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { PolicyStore, ReloadResult } from '../http/policy-store.js';
+import type { PolicyStore, ReloadResult } from './policy-store.js';
 import { defaultKubeConfig, followOpenShift, type FollowOptions } from '../kube/openshift-informers.js';
-import { mergeClusterSources } from '../sources/live.js';
+import { mergeClusterSources } from '../policy-import/live.js';
 
 export interface OpenShiftLive {
   /** The policy file changed: merge it with what the cluster says now. */
@@ -17,8 +17,10 @@ export interface OpenShiftLiveOptions {
   readonly baseText: string;
   readonly origin: string;
   readonly logger: Logger;
-  /** Logs and counts a reload result exactly as a file reload is (serve.ts noteReload). */
+  /** Logs and counts a reload result exactly as a file reload is (webhook.ts noteReload). */
   readonly report: (result: ReloadResult, origin: string) => void;
+  /** Counts the cluster entries left out of the merge (registry_gate_openshift_dropped_entries). */
+  readonly droppedGauge?: { set(value: number): void };
   readonly follow?: (options: FollowOptions) => ReturnType<typeof followOpenShift>;
 }
 
@@ -32,12 +34,25 @@ export function startOpenShiftLive(options: OpenShiftLiveOptions): OpenShiftLive
   const origin = `${options.origin} + cluster image configuration`;
   let baseText = options.baseText;
   let objects: readonly KubernetesObject[] | null = null;
+  let lastDropped = '';
 
   const apply = (): void => {
     if (objects === null) return;
     const merged = mergeClusterSources(baseText, objects);
-    if (merged.ok) options.report(store.offer(merged.text, origin), origin);
-    else options.report({ result: 'rejected', errors: merged.errors, active: store.active }, origin);
+    if (!merged.ok) {
+      options.report({ result: 'rejected', errors: merged.errors, active: store.active }, origin);
+      return;
+    }
+    // Said once per change of what is left out, not on every resync.
+    const left = merged.dropped.join('\n');
+    if (left !== lastDropped && merged.dropped.length > 0)
+      logger.warn(
+        { dropped: merged.dropped },
+        'cluster image configuration entries left out; the rest applies',
+      );
+    lastDropped = left;
+    options.droppedGauge?.set(merged.dropped.length);
+    options.report(store.offer(merged.text, origin), origin);
   };
 
   const follower = (options.follow ?? followOpenShift)({

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from './metrics.js';
 import type { PullSecretController } from '../kube/pull-secret-controller.js';
 import type { RegistryPolicy } from '../policy/index.js';
 import { propagations } from '../pull-secrets/wanted.js';
@@ -62,7 +62,7 @@ export class Propagation {
         import('../kube/pull-secret-controller.js'),
       ]);
       this.controller = new PullSecretController({
-        kubeConfig: loadKubeConfig(pullSecrets.kubeconfig),
+        kubeConfig: loadKubeConfig(pullSecrets.kubeconfig, { preferInCluster: true }),
         namespace: pullSecrets.namespace,
         identity: pullSecrets.identity,
         leaseName: 'registry-gate-pull-secrets',

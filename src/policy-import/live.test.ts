@@ -96,3 +96,19 @@ describe('mergeClusterSources (the live merge, without a cluster)', () => {
     );
   });
 });
+
+describe('one cluster object never stops the gate from following the others', () => {
+  it('a wildcard IDMS beside a valid one: the valid one applies, the wildcard entry is dropped and counted', () => {
+    const result = mergeClusterSources(base, [
+      idms('wild', '*.example.com', 'registry.corp.io/any'),
+      idms('payload', 'quay.io/openshift-payload', 'registry.corp.io/payload'),
+    ]);
+    if (!result.ok) throw new Error(result.errors.join('\n'));
+    const loaded = loadPolicyText(result.text);
+    expect(loaded.ok ? loaded.policy.spec.mirrors.map((m) => m.source) : loaded.errors).toEqual([
+      'docker.io',
+      'quay.io/openshift-payload',
+    ]);
+    expect(result.dropped).toEqual([expect.stringMatching(/ImageDigestMirrorSet\/wild .*wildcard source/)]);
+  });
+});

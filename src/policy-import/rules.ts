@@ -12,7 +12,7 @@ export interface Origin {
 }
 
 /** A value with every origin that contributed to it (merged mirror sets can have several). */
-export interface Sourced<T> {
+export interface WithOrigins<T> {
   readonly value: T;
   readonly origins: readonly Origin[];
 }
@@ -27,14 +27,19 @@ export interface Alias {
  * means "not set" (so that the allowed/blocked XOR is judged the way OpenShift judges it).
  */
 export interface ImportedRules {
-  readonly mirrors: readonly Sourced<MirrorRoute>[];
-  readonly allowedRegistries: readonly Sourced<string>[] | null;
-  readonly blockedRegistries: readonly Sourced<string>[] | null;
-  readonly insecureRegistries: readonly Sourced<string>[];
-  readonly shortNameRegistry: Sourced<string> | null;
-  readonly aliases: readonly Sourced<Alias>[];
+  readonly mirrors: readonly WithOrigins<MirrorRoute>[];
+  readonly allowedRegistries: readonly WithOrigins<string>[] | null;
+  readonly blockedRegistries: readonly WithOrigins<string>[] | null;
+  readonly insecureRegistries: readonly WithOrigins<string>[];
+  readonly shortNameRegistry: WithOrigins<string> | null;
+  readonly aliases: readonly WithOrigins<Alias>[];
   /** Fields with no admission meaning, ambiguities resolved, things dropped: said once, with their origin. */
   readonly notes: readonly string[];
+  /**
+   * Entries the nodes apply but admission cannot (a wildcard mirror source), left out of the rules; each is also
+   * in `notes`. Live mode counts them in a metric.
+   */
+  readonly dropped: readonly string[];
 }
 
 /** The outcome of reading documents: rules when the documents had the right shape, and every shape error. */

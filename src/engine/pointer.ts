@@ -1,3 +1,5 @@
+import { isRecord } from '../policy/index.js';
+
 /** RFC 6901 JSON Pointer from path segments: `~` is written `~0` and `/` is written `~1`, in that order. */
 export function jsonPointer(segments: readonly (string | number)[]): string {
   let pointer = '';
@@ -7,11 +9,6 @@ export function jsonPointer(segments: readonly (string | number)[]): string {
       s.includes('~') || s.includes('/') ? `/${s.replaceAll('~', '~0').replaceAll('/', '~1')}` : `/${s}`;
   }
   return pointer;
-}
-
-/** A JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Follows a path into a parsed object; undefined when any step is missing. */

@@ -2,18 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { importOpenShift, type SourceDocument } from './openshift.js';
+import { loadPolicyText } from '../policy/index.js';
+import { importOpenShift, type ImportDocument } from './openshift.js';
+import { policyDocument, policyText } from './policy-document.js';
 import type { ImportedRules } from './rules.js';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures/openshift');
-function fixture(name: string): SourceDocument[] {
+function fixture(name: string): ImportDocument[] {
   return parseAllDocuments(readFileSync(join(fixtures, name), 'utf8')).map((d) => ({
     doc: d.toJS() as unknown,
     file: name,
   }));
 }
-const doc = (object: unknown, file = 'in.yaml'): SourceDocument => ({ doc: object, file });
-const image = (registrySources: unknown, extra: Record<string, unknown> = {}): SourceDocument =>
+const doc = (object: unknown, file = 'in.yaml'): ImportDocument => ({ doc: object, file });
+const image = (registrySources: unknown, extra: Record<string, unknown> = {}): ImportDocument =>
   doc({
     apiVersion: 'config.openshift.io/v1',
     kind: 'Image',
@@ -24,7 +26,7 @@ const mirrorSet = (
   kind: 'ImageDigestMirrorSet' | 'ImageTagMirrorSet' | 'ImageContentSourcePolicy',
   name: string,
   entries: unknown[],
-): SourceDocument => {
+): ImportDocument => {
   const field = {
     ImageDigestMirrorSet: 'imageDigestMirrors',
     ImageTagMirrorSet: 'imageTagMirrors',
@@ -35,7 +37,7 @@ const mirrorSet = (
   return doc({ apiVersion, kind, metadata: { name }, spec: { [field]: entries } });
 };
 
-function rules(documents: SourceDocument[]): ImportedRules {
+function rules(documents: ImportDocument[]): ImportedRules {
   const result = importOpenShift(documents);
   if (!result.ok) throw new Error(result.errors.join('\n'));
   return result.rules;
@@ -338,5 +340,31 @@ describe('importOpenShift: errors', () => {
 
   it('flattens a List, as `oc get … -o yaml` prints several objects', () => {
     expect(rules(fixture('mirror-sets.yaml')).mirrors).toHaveLength(4);
+  });
+});
+
+describe('importOpenShift: a wildcard source, which the CRDs accept and OpenShift documents', () => {
+  const wild = mirrorSet('ImageDigestMirrorSet', 'wild', [
+    { source: '*.example.com', mirrors: ['m.corp/any'], mirrorSourcePolicy: 'NeverContactSource' },
+    { source: 'quay.io/x', mirrors: ['m.corp/x'] },
+  ]);
+
+  it('drops that entry, says so, and keeps every other one', () => {
+    const r = rules([wild]);
+    expect(values(r.mirrors)).toEqual([
+      { source: 'quay.io/x', mirror: 'm.corp/x', digestOnly: true, tagOnly: false },
+    ]);
+    expect(values(r.blockedRegistries)).toBeNull();
+    expect(r.dropped).toEqual([
+      expect.stringMatching(
+        /^ImageDigestMirrorSet\/wild \(in\.yaml\) spec\.imageDigestMirrors\[0\]: the wildcard source "\*\.example\.com"/,
+      ),
+    ]);
+    expect(r.notes).toContain(r.dropped[0]);
+  });
+
+  it('the policy made from it is valid', () => {
+    const loaded = loadPolicyText(policyText(policyDocument(rules([wild]))));
+    expect(loaded.ok ? [] : loaded.errors).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
-import { isObject } from '../policy/fields.js';
+import { isRecord } from '../policy/fields.js';
 import { POLICY_API_VERSION, POLICY_KIND, type MirrorRoute } from '../policy/types.js';
-import { formatOrigin, type ImportedRules, type Origin, type Sourced } from './rules.js';
+import { formatOrigin, type ImportedRules, type Origin, type WithOrigins } from './rules.js';
 
 /** Comment lines that name a rule's origin start with this word; `explain` reads them back (policy-origins.ts). */
 export const ORIGIN_COMMENT = 'origin:';
@@ -37,23 +37,23 @@ function listOf(value: unknown): unknown[] {
  */
 export function policyDocument(rules: ImportedRules, options: PolicyDocumentOptions = {}): Document {
   const base = options.base;
-  const baseSpec = isObject(base?.spec) ? base.spec : {};
+  const baseSpec = isRecord(base?.spec) ? base.spec : {};
   const spec: Record<string, unknown> = { ...baseSpec };
   const origins: [Path, readonly Origin[]][] = [];
-  const append = (path: Path, existing: unknown, items: readonly Sourced<unknown>[]): unknown[] => {
+  const append = (path: Path, existing: unknown, items: readonly WithOrigins<unknown>[]): unknown[] => {
     const start = listOf(existing);
     items.forEach((item, i) => origins.push([[...path, start.length + i], item.origins]));
     return [...start, ...items.map((item) => item.value)];
   };
 
-  const baseShort = isObject(baseSpec.shortNames) ? baseSpec.shortNames : {};
+  const baseShort = isRecord(baseSpec.shortNames) ? baseSpec.shortNames : {};
   const shortNames: Record<string, unknown> = { ...baseShort };
   if (rules.shortNameRegistry !== null) {
     shortNames.registry = rules.shortNameRegistry.value;
     origins.push([['spec', 'shortNames', 'registry'], rules.shortNameRegistry.origins]);
   }
   if (rules.aliases.length > 0) {
-    const aliases: Record<string, unknown> = isObject(baseShort.aliases) ? { ...baseShort.aliases } : {};
+    const aliases: Record<string, unknown> = isRecord(baseShort.aliases) ? { ...baseShort.aliases } : {};
     for (const alias of rules.aliases) {
       aliases[alias.value.shortName] = alias.value.target;
       origins.push([['spec', 'shortNames', 'aliases', alias.value.shortName], alias.origins]);
@@ -70,7 +70,7 @@ export function policyDocument(rules: ImportedRules, options: PolicyDocumentOpti
     );
   }
 
-  const baseSources = isObject(baseSpec.registrySources) ? baseSpec.registrySources : {};
+  const baseSources = isRecord(baseSpec.registrySources) ? baseSpec.registrySources : {};
   const sources: Record<string, unknown> = { ...baseSources };
   const lists = [
     ['allowedRegistries', rules.allowedRegistries],
@@ -86,7 +86,7 @@ export function policyDocument(rules: ImportedRules, options: PolicyDocumentOpti
   const doc = new Document({
     apiVersion: POLICY_API_VERSION,
     kind: POLICY_KIND,
-    metadata: isObject(base?.metadata) ? base.metadata : { name: options.name ?? 'imported' },
+    metadata: isRecord(base?.metadata) ? base.metadata : { name: options.name ?? 'imported' },
     spec,
   });
   for (const [path, from] of origins) {

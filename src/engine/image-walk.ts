@@ -1,5 +1,6 @@
+import { isRecord } from '../policy/index.js';
 import { clip } from './bounds.js';
-import { isRecord, jsonPointer } from './pointer.js';
+import { jsonPointer } from './pointer.js';
 
 /** The container lists of a pod spec, in the order a person reads them. Sidecars are restartable initContainers. */
 export const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;

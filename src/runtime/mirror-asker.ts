@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from './metrics.js';
 import type { CompiledPolicy, MirrorAnswer, MirrorLookup, MirrorTarget } from '../policy/index.js';
 import { AnswerCache } from '../registry/answer-cache.js';
 import { MirrorChecker } from '../registry/checker.js';

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import { formatReference } from '../reference/index.js';
 import { evaluateImage, loadPolicyText, type CompiledPolicy } from '../policy/index.js';
 import { exportPolicy } from './export.js';
-import { importOpenShift, type SourceDocument } from './openshift.js';
+import { importOpenShift, type ImportDocument } from './openshift.js';
 import { policyDocument, policyText } from './policy-document.js';
 import { readPolicyOrigins } from './policy-origins.js';
 import { importRegistriesConf } from './registries-conf.js';
@@ -13,7 +14,7 @@ import type { ImportResult } from './rules.js';
 
 const root = join(import.meta.dirname, '../../test/fixtures');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
-const yamlDocs = (text: string, file: string): SourceDocument[] =>
+const yamlDocs = (text: string, file: string): ImportDocument[] =>
   parseAllDocuments(text).map((d) => ({ doc: d.toJS() as unknown, file }));
 const openshift = (...paths: string[]): ImportResult =>
   importOpenShift(paths.flatMap((p) => yamlDocs(read(`openshift/${p}`), p)));
@@ -142,6 +143,38 @@ describe('import -> export -> import round trips', () => {
     expect(shape(second).mirrors).toEqual(shape(first).mirrors);
     expect(shape(second).blocked).toEqual(shape(first).blocked);
   });
+
+  it.each([
+    {
+      name: 'a prefix with another location (a rewrite with no fallback)',
+      conf: '[[registry]]\nprefix = "example.com/foo"\nlocation = "internal.corp/example/foo"\n',
+      tables: [{ prefix: 'example.com/foo', location: 'internal.corp/example/foo' }],
+    },
+    {
+      name: 'a remapped location with a digest-only mirror',
+      conf:
+        '[[registry]]\nprefix = "example.com/foo"\nlocation = "internal.corp/foo"\n' +
+        '[[registry.mirror]]\nlocation = "d.corp/foo"\npull-from-mirror = "digest-only"\n',
+      tables: [
+        {
+          prefix: 'example.com/foo',
+          location: 'internal.corp/foo',
+          mirror: [{ location: 'd.corp/foo', 'pull-from-mirror': 'digest-only' }],
+        },
+      ],
+    },
+  ])(
+    'registries.conf: $name keeps its meaning for the nodes through import and export',
+    ({ conf, tables }) => {
+      const search = 'unqualified-search-registries = ["docker.io"]\n';
+      const first = importRegistriesConf([{ file: 'registries.conf', text: search + conf }]);
+      const exported = exportPolicy(toPolicy(first).policy.spec, 'registries-conf');
+      // The nodes never contact example.com: no table may send a pull back to it.
+      expect((parseToml(exported.text) as { registry?: unknown[] }).registry).toEqual(tables);
+      const second = importRegistriesConf([{ file: 'exported.conf', text: exported.text }]);
+      expect(shape(second)).toEqual(shape(first));
+    },
+  );
 
   it('export says what the format cannot carry', () => {
     const spec = toPolicy(openshift('image-allowed.yaml', 'mirror-sets.yaml')).policy.spec;

@@ -64,6 +64,11 @@ export class Metrics {
     help: '1 when the newest policy text was rejected and an older one is in force.',
     registers: [this.registry],
   });
+  readonly openshiftDroppedEntries = new Gauge({
+    name: 'registry_gate_openshift_dropped_entries',
+    help: 'Entries of the cluster image configuration (live mode) left out of the policy because admission cannot apply them (a wildcard mirror source); the rest applies.',
+    registers: [this.registry],
+  });
   readonly certificateExpiry = new Gauge({
     name: 'registry_gate_certificate_expiry_timestamp_seconds',
     help: 'Expiry (Unix time) of the serving certificate in use.',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from './metrics.js';
 import {
   asksMirrors,
   verifiedMirrors,

@@ -4,9 +4,11 @@ import {
   type ImageContext,
   type ImageDecision,
 } from '../policy/index.js';
+import type { Decide } from './evaluate-workload.js';
 
 /**
- * Remembers image decisions across admission requests. The policy engine is pure, so the same policy, image,
+ * Remembers image decisions: across admission requests in the server, across objects in `audit`. It is the one
+ * memory of decisions; `evaluateWorkload` asks it through {@link DecisionCache.for}. The policy engine is pure, so the same policy, image,
  * judge and namespace always give the same decision; a Pod repeats images (sidecars) and a cluster admits the
  * same few hundred images again and again, while one decision costs tens of microseconds (parsing, short-name
  * resolution, mirror rewrite, rule lookups). Decisions are immutable, so handing out the same object is safe.
@@ -20,13 +22,19 @@ export class DecisionCache {
   /** Insertion order is recency order: a hit moves its entry to the end; the first entry is the oldest. */
   private readonly entries = new Map<string, ImageDecision>();
 
+  /** `capacity` is a positive integer, or Infinity for a run that ends (an audit holds every distinct image). */
   constructor(readonly capacity = 4096) {
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new RangeError('capacity must be a positive integer');
+    if (capacity !== Number.POSITIVE_INFINITY && (!Number.isInteger(capacity) || capacity < 1))
+      throw new RangeError('capacity must be a positive integer or Infinity');
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** {@link DecisionCache.decide} for one policy: what `evaluateWorkload` takes. */
+  for(generation: number, policy: CompiledPolicy): Decide {
+    return (image, context) => this.decide(generation, policy, image, context);
   }
 
   /** The decision for `image` under the policy of `generation`, computed at most once while it stays cached. */

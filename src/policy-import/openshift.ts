@@ -1,11 +1,11 @@
-import { FieldErrors, MapReader, isObject } from '../policy/fields.js';
+import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
 import type { MirrorRoute } from '../policy/types.js';
 import { coveringEntry } from './coverage.js';
 import { mergeMirrorSets, type MergedMirrors, type MirrorSetEntry } from './mirror-merge.js';
-import type { ImportResult, Origin, Sourced } from './rules.js';
+import type { ImportResult, Origin, WithOrigins } from './rules.js';
 
 /** A parsed YAML/JSON document and the file it came from (for origins and messages). */
-export interface SourceDocument {
+export interface ImportDocument {
   readonly doc: unknown;
   readonly file: string;
 }
@@ -52,9 +52,9 @@ const IMAGE_FIELDS_WITHOUT_ADMISSION_MEANING: readonly string[] = [
 ];
 
 /** Lists (`oc get … -o yaml`) are flattened; everything else is one object. */
-function objectsOf(documents: readonly SourceDocument[]): { object: unknown; file: string }[] {
+function objectsOf(documents: readonly ImportDocument[]): { object: unknown; file: string }[] {
   return documents.flatMap(({ doc, file }) =>
-    isObject(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)
+    isRecord(doc) && typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)
       ? doc.items.map((object: unknown) => ({ object, file }))
       : [{ object: doc, file }],
   );
@@ -62,7 +62,7 @@ function objectsOf(documents: readonly SourceDocument[]): { object: unknown; fil
 
 function nameOf(object: Record<string, unknown>): string {
   const metadata = object.metadata;
-  return isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
+  return isRecord(metadata) && typeof metadata.name === 'string' ? metadata.name : '(unnamed)';
 }
 
 /**
@@ -70,15 +70,16 @@ function nameOf(object: Record<string, unknown>): string {
  * table): `Image/cluster` registrySources, and ICSP/IDMS (digest) and ITMS (tag) mirror sets merged per source
  * the way the Machine Config Operator merges them. Admission rewrites to the first mirror the node would try.
  */
-export function importOpenShift(documents: readonly SourceDocument[]): ImportResult {
+export function importOpenShift(documents: readonly ImportDocument[]): ImportResult {
   const errors = new FieldErrors();
   const notes: string[] = [];
+  const dropped: string[] = [];
   const digestEntries: MirrorSetEntry[] = [];
   const tagEntries: MirrorSetEntry[] = [];
   let image: { object: Record<string, unknown>; document: string } | null = null;
 
   for (const { object, file } of objectsOf(documents)) {
-    if (!isObject(object)) {
+    if (!isRecord(object)) {
       errors.add(file, 'each document must be a Kubernetes object (a map)');
       continue;
     }
@@ -103,14 +104,14 @@ export function importOpenShift(documents: readonly SourceDocument[]): ImportRes
       continue;
     }
     const into = row.pull === 'digest' ? digestEntries : tagEntries;
-    into.push(...readMirrorSet(object, row, document, errors));
+    into.push(...readMirrorSet(object, row, document, errors, dropped));
   }
 
   const imageRules = image === null ? null : readImage(image.object, image.document, errors, notes);
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: Sourced<MirrorRoute>[] = [];
-  const neverContact: Sourced<string>[] = [];
+  const mirrors: WithOrigins<MirrorRoute>[] = [];
+  const neverContact: WithOrigins<string>[] = [];
   for (const [merged, pull] of [
     ...mergeMirrorSets(digestEntries).map((m) => [m, 'digest'] as const),
     ...mergeMirrorSets(tagEntries).map((m) => [m, 'tag'] as const),
@@ -169,7 +170,8 @@ export function importOpenShift(documents: readonly SourceDocument[]): ImportRes
       insecureRegistries: imageRules?.insecure ?? [],
       shortNameRegistry: imageRules?.searchRegistry ?? null,
       aliases: [],
-      notes,
+      notes: [...notes, ...dropped],
+      dropped,
     },
   };
 }
@@ -183,6 +185,7 @@ function readMirrorSet(
   row: MirrorSetKind,
   document: string,
   errors: FieldErrors,
+  dropped: string[],
 ): MirrorSetEntry[] {
   const spec = MapReader.of(object.spec, `${document} spec`, errors);
   if (spec === null) return [];
@@ -205,6 +208,15 @@ function readMirrorSet(
       never = policy === 'NeverContactSource';
     }
     entry.rejectUnknown();
+    if (source.startsWith('*.')) {
+      // The CRDs accept `*.host` and the nodes mirror every subdomain, but a policy mirror source is a prefix
+      // (docs/policy.md): the entry is left out, said, and counted, and every other entry still applies.
+      dropped.push(
+        `${document} ${path}: the wildcard source "${source}" is left out (admission rewrites no wildcard ` +
+          'source): images from it are judged as written, while the nodes pull them from its mirrors',
+      );
+      return [];
+    }
     return [{ source, mirrors, neverContactSource: never, origin: { document, entry: path } }];
   });
 }
@@ -217,7 +229,7 @@ function firstMirrorRule(
   merged: MergedMirrors,
   pull: 'digest' | 'tag',
   notes: string[],
-): Sourced<MirrorRoute> | null {
+): WithOrigins<MirrorRoute> | null {
   const first = merged.order[0];
   const docs = merged.entries.map((e) => e.origin.document).join(', ');
   if (first === undefined || first === merged.source) {
@@ -241,10 +253,10 @@ function firstMirrorRule(
 }
 
 interface ImageRules {
-  readonly allowed: Sourced<string>[] | null;
-  readonly blocked: Sourced<string>[] | null;
-  readonly insecure: Sourced<string>[];
-  readonly searchRegistry: Sourced<string> | null;
+  readonly allowed: WithOrigins<string>[] | null;
+  readonly blocked: WithOrigins<string>[] | null;
+  readonly insecure: WithOrigins<string>[];
+  readonly searchRegistry: WithOrigins<string> | null;
 }
 
 function readImage(
@@ -255,7 +267,7 @@ function readImage(
 ): ImageRules {
   const spec = MapReader.of(object.spec, `${document} spec`, errors);
   const sources = MapReader.of(spec?.raw('registrySources'), `${document} spec.registrySources`, errors);
-  const list = (field: string): Sourced<string>[] | null =>
+  const list = (field: string): WithOrigins<string>[] | null =>
     sources?.stringList(field)?.map((value, i) => ({
       value,
       origins: [{ document, entry: `spec.registrySources.${field}[${i}]` }],

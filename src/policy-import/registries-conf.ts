@@ -1,10 +1,10 @@
 import { TomlError, parse } from 'smol-toml';
-import { FieldErrors, MapReader, isObject } from '../policy/fields.js';
+import { FieldErrors, MapReader, isRecord } from '../policy/fields.js';
 import type { MirrorRoute } from '../policy/types.js';
-import type { Alias, ImportResult, Origin, Sourced } from './rules.js';
+import type { Alias, ImportResult, Origin, WithOrigins } from './rules.js';
 
 /** The text of one registries.conf, registries.conf.d drop-in or shortnames.conf, in the order the node reads them. */
-export interface SourceText {
+export interface ImportText {
   readonly text: string;
   readonly file: string;
 }
@@ -37,12 +37,12 @@ const KEYS_WITHOUT_ADMISSION_MEANING = ['credential-helpers', 'additional-layer-
  * earlier one, a later `unqualified-search-registries` or `short-name-mode` replaces the earlier value, and
  * aliases merge key by key. docs/openshift.md has the field-by-field table.
  */
-export function importRegistriesConf(files: readonly SourceText[]): ImportResult {
+export function importRegistriesConf(files: readonly ImportText[]): ImportResult {
   const errors = new FieldErrors();
   const notes: string[] = [];
   const registries = new Map<string, Registry>();
   let search: { values: string[]; origin: Origin } | null = null;
-  const aliases = new Map<string, Sourced<Alias>>();
+  const aliases = new Map<string, WithOrigins<Alias>>();
 
   for (const { text, file } of files) {
     let doc: unknown;
@@ -56,8 +56,8 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
       );
       continue;
     }
-    if (!isObject(doc)) continue;
-    if (isObject(doc.registries)) {
+    if (!isRecord(doc)) continue;
+    if (isRecord(doc.registries)) {
       errors.add(
         `${file} registries`,
         'the v1 format ([registries.search] …) is not supported: convert to v2 ([[registry]])',
@@ -105,23 +105,33 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
   }
   if (errors.messages.length > 0) return { ok: false, errors: errors.messages };
 
-  const mirrors: Sourced<MirrorRoute>[] = [];
-  const blocked: Sourced<string>[] = [];
-  const insecure: Sourced<string>[] = [];
+  const dropped: string[] = [];
+  const mirrors: WithOrigins<MirrorRoute>[] = [];
+  const blocked: WithOrigins<string>[] = [];
+  const insecure: WithOrigins<string>[] = [];
   for (const reg of registries.values()) {
     const flag = (name: string): Origin => ({
       document: reg.origin.document,
       entry: `${reg.origin.entry}.${name}`,
     });
     if (reg.blocked) blocked.push({ value: reg.prefix, origins: [flag('blocked')] });
+    else if (reg.location !== reg.prefix) {
+      // A location other than the prefix is a rewrite with no fallback: the node never contacts the prefix, as
+      // with NeverContactSource, so it is blocked the same way (and `policy export` writes a location again).
+      blocked.push({ value: reg.prefix, origins: [flag('location')] });
+      notes.push(
+        `${reg.origin.document} ${reg.origin.entry}: location "${reg.location}" replaces "${reg.prefix}" with no ` +
+          `fallback: admission blocks ${reg.prefix}, as for NeverContactSource`,
+      );
+    }
     if (reg.insecure) insecure.push({ value: reg.prefix, origins: [flag('insecure')] });
     reg.mirrors.forEach((m, k) => {
       if (m.insecure) insecure.push({ value: m.location, origins: [flag(`mirror[${k}].insecure`)] });
     });
-    mirrors.push(...mirrorRules(reg, notes));
+    mirrors.push(...mirrorRules(reg, notes, dropped));
   }
 
-  let shortNameRegistry: Sourced<string> | null = null;
+  let shortNameRegistry: WithOrigins<string> | null = null;
   if (search !== null) {
     const [first] = search.values;
     if (first === undefined) {
@@ -150,6 +160,7 @@ export function importRegistriesConf(files: readonly SourceText[]): ImportResult
       shortNameRegistry,
       aliases: [...aliases.values()],
       notes,
+      dropped,
     },
   };
 }
@@ -203,12 +214,13 @@ function readRegistry(item: unknown, file: string, i: number, errors: FieldError
  * registry's location (which replaces the prefix when it differs). Admission rewrites to that first endpoint;
  * one rule when both kinds of pull go to the same place, a digestOnly and a tagOnly rule when they do not.
  */
-function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRoute>[] {
+function mirrorRules(reg: Registry, notes: string[], dropped: string[]): WithOrigins<MirrorRoute>[] {
   if (reg.prefix.startsWith('*.')) {
-    if (reg.mirrors.length > 0)
-      notes.push(
-        `${reg.origin.document} ${reg.origin.entry}: mirrors of a wildcard prefix are not rewritten by admission`,
-      );
+    if (reg.mirrors.length > 0) {
+      const note = `${reg.origin.document} ${reg.origin.entry}: mirrors of a wildcard prefix are not rewritten by admission`;
+      notes.push(note);
+      dropped.push(note);
+    }
     return [];
   }
   const endpoints = (pull: 'digest' | 'tag'): { location: string; entry: string }[] => [
@@ -237,7 +249,7 @@ function mirrorRules(reg: Registry, notes: string[]): Sourced<MirrorRoute>[] {
     t: { location: string; entry: string },
     digestOnly: boolean,
     tagOnly: boolean,
-  ): Sourced<MirrorRoute> => ({
+  ): WithOrigins<MirrorRoute> => ({
     value: { source: reg.prefix, mirror: t.location, digestOnly, tagOnly },
     origins: [{ document: reg.origin.document, entry: t.entry }],
   });

@@ -47,7 +47,7 @@ export async function ensureDevelopmentCertificates(
 ): Promise<boolean> {
   if ((await exists(join(dir, CERT_FILE))) && (await exists(join(dir, KEY_FILE)))) return false;
   // Imported only when there is something to issue: the certificate library is a third of a second at start.
-  const { issueCertificateAuthority, issueServingCertificate } = await import('../certs/issue.js');
+  const { issueCertificateAuthority, issueServingCertificate } = await import('./issue.js');
   const now = new Date();
   const ca = await issueCertificateAuthority('registry-gate development CA', now, days);
   const serving = await issueServingCertificate(ca, names, now, days);
